@@ -1,0 +1,43 @@
+// Package state is the DynamoDB state table: one table, one key design, every
+// writer. Items are addressed by a partition key "pk" and sort key "sk", both
+// strings prefixed by record type, so a reader can tell any item's kind from
+// its key alone.
+package state
+
+// Attribute names of the table. Infra builds the table from these; the
+// functions read and write with them.
+const (
+	// AttrPK is the partition key (string).
+	AttrPK = "pk"
+	// AttrSK is the sort key (string).
+	AttrSK = "sk"
+	// AttrTTL is the TTL attribute (number, epoch seconds). Audit records never carry it.
+	AttrTTL = "expires_at"
+	// AttrGSI1PK and AttrGSI1SK key the time index: partition by record type and
+	// UTC day ("AUDIT#2026-11-25"), sort by RFC 3339 time plus id.
+	AttrGSI1PK = "gsi1pk"
+	AttrGSI1SK = "gsi1sk"
+)
+
+// IndexByTime is the GSI for time-range queries (weekly digest, audit browsing).
+const IndexByTime = "by-time"
+
+// RecordType is the prefix of every key: what kind of item it is.
+type RecordType string
+
+// Record types. The partition key is "<TYPE>#<id>".
+const (
+	// Dedup marks a delivery (trigger idempotency key) or an alert+state already handled.
+	Dedup RecordType = "DEDUP"
+	// Silence is an active silence (matchers, expiry).
+	Silence RecordType = "SILENCE"
+	// Counter is a windowed counter (detector thresholds, remediation blast radius).
+	Counter RecordType = "COUNTER"
+	// Audit is a kept-forever record of a decision (remediation, notification sent).
+	Audit RecordType = "AUDIT"
+	// AlertState is the last known state of an alert (threads, repeats, reminders).
+	AlertState RecordType = "ALERT"
+)
+
+// PK returns the partition key for a record of type t with identity id.
+func PK(t RecordType, id string) string { return string(t) + "#" + id }
