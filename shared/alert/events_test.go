@@ -126,9 +126,9 @@ var sampleExpectations = map[string]sampleExpectation{
 		labels: map[string]string{"event_name": "StopLogging", "resource": "watchkeeper-trail", "resource_type": "AWS::CloudTrail::Trail"}},
 	"remediator/watchkeeper-finding.json": {kind: KindWatchkeeper, alerts: 1, states: []State{StateFinding}, severity: SeverityHigh, keys: 1,
 		labels: map[string]string{"rule": "ec2-sg-open-ssh-world"}},
-	"sweeper/scheduler-posture.json": {kind: KindSchedule, job: "posture"},
-	"sweeper/scheduler-digest.json":  {kind: KindSchedule, job: "digest", keys: 1},
-	"sweeper/scheduled-event.json":   {kind: KindSchedule, job: "reminders", keys: 1},
+	"sweeper/scheduler-posture.json":   {kind: KindSchedule, job: "posture"},
+	"sweeper/scheduler-heartbeat.json": {kind: KindSchedule, job: "heartbeat", keys: 1},
+	"sweeper/scheduled-event.json":     {kind: KindSchedule, job: "posture", keys: 1},
 }
 
 // TestParseEverySampleEvent parses every file under events/: files in

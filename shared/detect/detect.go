@@ -1,0 +1,143 @@
+// Package detect is the detector's job: read CloudTrail records (from a Logs
+// subscription batch or an EventBridge "AWS API Call via CloudTrail" event),
+// evaluate the detection rules on each, and publish a finding per match.
+package detect
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/watchkeeper/watchkeeper/shared/alert"
+	"github.com/watchkeeper/watchkeeper/shared/cloudtrail"
+	"github.com/watchkeeper/watchkeeper/shared/metrics"
+	"github.com/watchkeeper/watchkeeper/shared/outcome"
+)
+
+// Match is one rule firing on one record.
+type Match struct {
+	Rule        string
+	Title       string
+	Severity    string
+	Description string
+}
+
+// Engine evaluates the compiled rules on a record. The rule engine (filter
+// patterns, Sigma, packs) implements it; nil means no rules are loaded.
+type Engine interface {
+	Evaluate(rec *cloudtrail.Record, raw []byte) []Match
+}
+
+// Publisher puts findings on the watchkeeper bus.
+type Publisher interface {
+	Publish(ctx context.Context, source, detailType string, d alert.Detail) error
+}
+
+// maxLoggedMessage bounds how much of an invalid record a log line repeats.
+const maxLoggedMessage = 256
+
+// Service is the detector.
+type Service struct {
+	engine Engine
+	pub    Publisher
+	logger *slog.Logger
+	now    func() time.Time
+}
+
+// New returns the detector service. engine and pub may be nil.
+func New(engine Engine, pub Publisher, logger *slog.Logger, now func() time.Time) *Service {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{engine: engine, pub: pub, logger: logger, now: now}
+}
+
+// Handle processes one invocation. A record that is not valid CloudTrail JSON
+// is counted and logged, never fatal; a payload that cannot be decoded at all
+// is an error, so the invocation is retried and then kept on the on-failure
+// queue.
+func (s *Service) Handle(ctx context.Context, payload json.RawMessage) (outcome.Response, error) {
+	resp := outcome.Response{Function: "detector"}
+	trig, err := alert.Parse(payload)
+	if err != nil {
+		metrics.Emit(ctx, s.logger, s.now(), map[string]string{"Function": "detector"},
+			metrics.Metric{Name: "UndecodablePayloads", Value: 1})
+		return resp, fmt.Errorf("detector cannot read its input: %w", err)
+	}
+	resp.Trigger = string(trig.Kind)
+	counts := &outcome.Records{}
+	resp.Records = counts
+	var errs []error
+	switch {
+	case trig.Logs != nil && trig.Logs.Control:
+		resp.Skipped = "CloudWatch Logs control message"
+		return resp, nil
+	case trig.Logs != nil:
+		log := s.logger.With("log_group", trig.Logs.LogGroup, "log_stream", trig.Logs.LogStream)
+		for _, ev := range trig.Logs.Events {
+			counts.Received++
+			rec, err := cloudtrail.Parse([]byte(ev.Message))
+			if err != nil {
+				counts.Invalid++
+				log.Warn("skipping a log event that is not a CloudTrail record",
+					"event_id", ev.ID, "err", err, "message", clip(ev.Message))
+				continue
+			}
+			counts.Parsed++
+			errs = append(errs, s.evaluate(ctx, rec, []byte(ev.Message), &resp)...)
+		}
+	default:
+		for _, a := range trig.Alerts {
+			if a.Record == nil {
+				continue
+			}
+			counts.Received++
+			counts.Parsed++
+			errs = append(errs, s.evaluate(ctx, a.Record, a.Raw, &resp)...)
+		}
+		if counts.Received == 0 {
+			return resp, fmt.Errorf("detector expects CloudTrail records (a Logs subscription batch or an AWS API Call via CloudTrail event), got a %s trigger", trig.Kind)
+		}
+	}
+	metrics.Emit(ctx, s.logger, s.now(), map[string]string{"Function": "detector"},
+		metrics.Metric{Name: "RecordsReceived", Value: float64(counts.Received)},
+		metrics.Metric{Name: "RecordsInvalid", Value: float64(counts.Invalid)},
+		metrics.Metric{Name: "Findings", Value: float64(len(resp.Findings))})
+	return resp, errors.Join(errs...)
+}
+
+func (s *Service) evaluate(ctx context.Context, rec *cloudtrail.Record, raw []byte, resp *outcome.Response) []error {
+	if s.engine == nil {
+		return nil
+	}
+	var errs []error
+	for _, m := range s.engine.Evaluate(rec, raw) {
+		f := outcome.Finding{Rule: m.Rule, Severity: m.Severity, Title: m.Title}
+		d := alert.FindingFromRecord(m.Rule, m.Severity, m.Title, m.Description, rec)
+		if len(d.Resources) > 0 {
+			f.Resource = d.Resources[0].Name()
+		}
+		if s.pub != nil {
+			if err := s.pub.Publish(ctx, alert.SourceDetector, alert.DetailTypeFinding, d); err != nil {
+				errs = append(errs, fmt.Errorf("publish finding %s for event %s: %w", m.Rule, rec.EventID, err))
+			} else {
+				f.Published = true
+			}
+		}
+		resp.Findings = append(resp.Findings, f)
+	}
+	return errs
+}
+
+func clip(s string) string {
+	if len(s) <= maxLoggedMessage {
+		return s
+	}
+	return s[:maxLoggedMessage] + "…"
+}
