@@ -1,0 +1,55 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// repoRoot is the directory holding go.mod, found by walking up.
+func repoRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the package directory")
+		}
+		dir = parent
+	}
+}
+
+// errorList extracts the *Errors from err, failing the test otherwise.
+func errorList(t *testing.T, err error) []Error {
+	t.Helper()
+	if err == nil {
+		t.Fatal("expected errors, got none")
+	}
+	var errs *Errors
+	if !errors.As(err, &errs) {
+		t.Fatalf("error %T is not *Errors: %v", err, err)
+	}
+	return errs.List
+}
+
+// wantError asserts that err holds an error at line:col ("L:C") whose
+// formatted text contains want.
+func wantError(t *testing.T, err error, at, want string) {
+	t.Helper()
+	list := errorList(t, err)
+	for _, e := range list {
+		if fmt.Sprintf("%d:%d", e.Line, e.Col) == at && strings.Contains(e.Error(), want) {
+			return
+		}
+	}
+	t.Errorf("no error at %s containing %q; got:\n%v", at, want, err)
+}
