@@ -1,0 +1,33 @@
+// Command detector flags suspicious API calls in CloudTrail records streamed
+// from CloudWatch Logs (or delivered as EventBridge API-call events).
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+	_ "time/tzdata" // provided.al2023 has no zoneinfo
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+
+	"github.com/watchkeeper/watchkeeper/shared/boot"
+	"github.com/watchkeeper/watchkeeper/shared/bus"
+	"github.com/watchkeeper/watchkeeper/shared/detect"
+)
+
+func main() {
+	ctx := context.Background()
+	rt, err := boot.Start(ctx, "detector", os.LookupEnv, os.Stdout)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "detector: %v\n", err)
+		os.Exit(1)
+	}
+	var pub detect.Publisher
+	if rt.Env.Bus != "" {
+		pub = bus.New(eventbridge.NewFromConfig(rt.AWS), rt.Env.Bus)
+	}
+	svc := detect.New(nil, pub, rt.Logger, time.Now)
+	lambda.StartHandlerFunc(svc.Handle, lambda.WithEnableSIGTERM(func() { rt.Logger.Info("shutting down") }))
+}
