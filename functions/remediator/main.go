@@ -1,0 +1,49 @@
+// Command remediator applies the configured remediation rules to alarms,
+// events and findings: dry-run by default, guarded, audited.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+	_ "time/tzdata" // provided.al2023 has no zoneinfo
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/watchkeeper/watchkeeper/shared/boot"
+	"github.com/watchkeeper/watchkeeper/shared/bus"
+	"github.com/watchkeeper/watchkeeper/shared/remediate"
+	"github.com/watchkeeper/watchkeeper/shared/state"
+)
+
+func main() {
+	ctx := context.Background()
+	rt, err := boot.Start(ctx, "remediator", os.LookupEnv, os.Stdout)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "remediator: %v\n", err)
+		os.Exit(1)
+	}
+	deps := remediate.Deps{
+		KillSwitch: remediate.NewSSMKillSwitch(ssm.NewFromConfig(rt.AWS), rt.Config.Remediation.KillSwitchParameter, time.Now),
+		Now:        time.Now,
+		Logger:     rt.Logger,
+	}
+	if rt.Env.Table != "" {
+		deps.Audit = state.NewStore(dynamodb.NewFromConfig(rt.AWS), rt.Env.Table, time.Now)
+	} else {
+		rt.Logger.Warn("no state table configured: decisions are not audited and redeliveries are not detected")
+	}
+	if rt.Env.Bus != "" {
+		deps.Publisher = bus.New(eventbridge.NewFromConfig(rt.AWS), rt.Env.Bus)
+	}
+	svc, err := remediate.New(rt.Config, remediate.Default(), remediate.NewClients(rt.AWS), deps)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "remediator: %v\n", err)
+		os.Exit(1)
+	}
+	lambda.StartHandlerFunc(svc.Handle, lambda.WithEnableSIGTERM(func() { rt.Logger.Info("shutting down") }))
+}
