@@ -45,7 +45,7 @@ func TestAlarmParsersGolden(t *testing.T) {
 			threshold: f64(600), dimensions: []Dimension{{"QueueName", "orders"}}, period: 60, prev: StateOK, time: "2026-11-25T11:20:05.331Z",
 			resourceARN: "arn:aws:sqs:eu-west-1:123456789012:orders"},
 		{file: "notifier/alarm-action-composite.json", region: "eu-west-1", account: "123456789012", prev: StateOK,
-			alarmRule: `ALARM("web-asg-cpu-high") AND ALARM("web-alb-5xx-rate")`, time: "2026-11-25T10:03:31.54Z"},
+			alarmRule: `ALARM("web-cpu-high") AND ALARM("web-alb-5xx-rate")`, time: "2026-11-25T10:03:31.54Z"},
 		{file: "notifier/eventbridge-alarm-state-change.json", region: "eu-west-1", account: "123456789012", statistic: "Minimum",
 			threshold: f64(5e9), dimensions: []Dimension{{"DBInstanceIdentifier", "orders-db"}}, period: 300, prev: StateOK,
 			time: "2026-11-25T12:31:44.215Z", resourceARN: "arn:aws:rds:eu-west-1:123456789012:db:orders-db"},
@@ -160,9 +160,9 @@ func TestAlarmIDIsTheSameAcrossDeliveryPaths(t *testing.T) {
 		t.Error("two deliveries share an idempotency key")
 	}
 	// An EventBridge alarm event and an alarm action for the same ARN agree.
-	action := `{"source":"aws.cloudwatch","alarmArn":"arn:aws:cloudwatch:eu-west-1:123456789012:alarm:web-asg-cpu-high",
+	action := `{"source":"aws.cloudwatch","alarmArn":"arn:aws:cloudwatch:eu-west-1:123456789012:alarm:web-cpu-high",
 		"accountId":"123456789012","time":"2026-11-25T10:00:12.418+0000","region":"eu-west-1",
-		"alarmData":{"alarmName":"web-asg-cpu-high","state":{"value":"ALARM","timestamp":"2026-11-25T10:00:12.418+0000"}}}`
+		"alarmData":{"alarmName":"web-cpu-high","state":{"value":"ALARM","timestamp":"2026-11-25T10:00:12.418+0000"}}}`
 	tr, err := Parse([]byte(action))
 	if err != nil {
 		t.Fatal(err)
@@ -170,7 +170,7 @@ func TestAlarmIDIsTheSameAcrossDeliveryPaths(t *testing.T) {
 	if tr.Alerts[0].ID != sns.ID {
 		t.Error("alarm action and SNS alarm of the same ARN have different ids")
 	}
-	if want := "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:web-asg-cpu-high@2026-11-25T10:00:12.418+0000"; tr.Keys[0] != want {
+	if want := "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:web-cpu-high@2026-11-25T10:00:12.418+0000"; tr.Keys[0] != want {
 		t.Errorf("alarm action key %q, want %q", tr.Keys[0], want)
 	}
 }

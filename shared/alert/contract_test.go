@@ -171,7 +171,7 @@ func TestInternalEventsRoundTrip(t *testing.T) {
 		}
 	}
 
-	rem2 := Detail{AlertID: "abc", Rule: "reminders", Severity: SeverityCritical, Title: "Still firing: web-asg-cpu-high", State: StateAlarm}
+	rem2 := Detail{AlertID: "abc", Rule: "reminders", Severity: SeverityCritical, Title: "Still firing: web-cpu-high", State: StateAlarm}
 	e, err := NewPutEventsEntry(BusName, SourceSweeper, DetailTypeReminder, rem2)
 	if err != nil {
 		t.Fatal(err)

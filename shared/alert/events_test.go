@@ -79,10 +79,10 @@ type sampleExpectation struct {
 // TestParseEverySampleEvent fails on a file missing here.
 var sampleExpectations = map[string]sampleExpectation{
 	"notifier/sns-alarm-cpu.json": {kind: KindSNS, alerts: 1, states: []State{StateAlarm}, severity: SeverityHigh, keys: 1,
-		labels: map[string]string{"alarm": "web-asg-cpu-high", "region": "eu-west-1", "account": "123456789012", "namespace": "AWS/EC2",
+		labels: map[string]string{"alarm": "web-cpu-high", "region": "eu-west-1", "account": "123456789012", "namespace": "AWS/EC2",
 			"metric": "CPUUtilization", "dim_AutoScalingGroupName": "web-asg", "resource": "web-asg", "topic": "watchkeeper-alarms"}},
 	"notifier/sns-alarm-ok.json": {kind: KindSNS, alerts: 1, states: []State{StateOK}, severity: SeverityHigh, keys: 1,
-		labels: map[string]string{"alarm": "web-asg-cpu-high", "region": "eu-west-1"}},
+		labels: map[string]string{"alarm": "web-cpu-high", "region": "eu-west-1"}},
 	"notifier/sns-alarm-metric-math.json": {kind: KindSNS, alerts: 1, states: []State{StateAlarm}, severity: SeverityCritical, keys: 1,
 		labels: map[string]string{"alarm": "web-alb-5xx-rate", "alarm_type": "metric-math", "namespace": "AWS/ApplicationELB",
 			"dim_LoadBalancer": "app/web-alb/50dc6c495c0c9188"}},

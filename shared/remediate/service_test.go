@@ -85,7 +85,7 @@ func remediationConfig(mode string, rules ...config.RemediationRule) *config.Con
 }
 
 var (
-	scaleOnCPU = config.RemediationRule{Name: "scale-web", Matchers: []string{"alarm=web-asg-cpu-high"},
+	scaleOnCPU = config.RemediationRule{Name: "scale-web", Matchers: []string{"alarm=web-cpu-high"},
 		Action: "asg-adjust-capacity", Params: map[string]any{"by": float64(2)}}
 	closeSSH = config.RemediationRule{Name: "close-ssh", Matchers: []string{"event_name=AuthorizeSecurityGroupIngress"},
 		Action: "revoke-open-ingress"}
