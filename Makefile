@@ -24,7 +24,6 @@ export NO_UPDATE_NOTIFIER := 1
 LAMBDA_ENV   := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -buildvcs=false -ldflags='-s -w'
 
-RIE_MODULE := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
 RIE        := build/tools/aws-lambda-rie
 
 .PHONY: help
@@ -39,10 +38,9 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# The emulator is pinned by go.mod (require line), so this builds exactly that version.
+# The emulator is pinned in go.mod (a `tool` line), so this installs exactly that version.
 $(RIE): go.mod go.sum
-	@mkdir -p $(dir $@)
-	CGO_ENABLED=0 $(GO) build -trimpath -o $@ $(RIE_MODULE)
+	$(GO) run ./shared/cmd/wk rie -dir $(dir $@)
 
 .PHONY: moto
 moto: ## Make sure moto_server (moto 5) is on PATH
