@@ -8,6 +8,7 @@ GO        ?= go
 CONFIG    ?= watchkeeper.local.yaml
 FN        ?= notifier
 EVENT     ?= events/notifier/sns-alarm-cpu.json
+STACK     ?= Watchkeeper
 
 # Offline, quiet CDK and npm: no notices, no telemetry, no update checks, no Node EOL banners.
 export CDK_DISABLE_VERSION_CHECK := 1
@@ -40,7 +41,7 @@ node_modules/.installed: package.json package-lock.json
 
 # The emulator is pinned in go.mod (a `tool` line), so this installs exactly that version.
 $(RIE): go.mod go.sum
-	$(GO) run ./shared/cmd/wk rie -dir $(dir $@)
+	@$(GO) run ./shared/cmd/wk rie -dir $(dir $@) >/dev/null
 
 .PHONY: moto
 moto: ## Make sure moto_server (moto 5) is on PATH
@@ -77,17 +78,24 @@ lint-template: ## cfn-lint the synthesized template (skipped when cfn-lint is ab
 	  echo "cfn-lint cdk.out/*.template.json"; cfn-lint cdk.out/*.template.json; \
 	else echo "cfn-lint not on PATH: skipped"; fi
 
+# wk is built (not `go run`) so its exit status reaches the shell unchanged.
+WK := build/tools/wk
+.PHONY: $(WK)
+$(WK):
+	@mkdir -p $(dir $@)
+	@$(GO) build -o $@ ./shared/cmd/wk
+
 .PHONY: invoke
-invoke: $(RIE) ## Run one function on one event under the emulator: make invoke FN=notifier EVENT=events/... [CONFIG=...]
-	@PATH="$(CURDIR)/build/tools:$$PATH" $(GO) run ./shared/cmd/wk invoke -fn $(FN) -event $(EVENT) -config $(CONFIG)
+invoke: $(RIE) $(WK) ## Run one function on one event under the emulator: make invoke FN=notifier EVENT=events/... [CONFIG=...]
+	@$(WK) invoke -fn $(FN) -event $(EVENT) -config $(CONFIG)
 
 .PHONY: demo
-demo: $(RIE) moto ## Replay every sample event through the functions against a local moto account
-	@PATH="$(CURDIR)/build/tools:$$PATH" $(GO) run ./shared/cmd/wk demo -config $(CONFIG)
+demo: $(RIE) $(WK) moto ## Replay every sample event through the functions against a local moto account
+	@$(WK) demo -config $(CONFIG)
 
 .PHONY: redrive
-redrive: ## Replay a function's on-failure queue in your account: make redrive FN=notifier
-	$(GO) run ./shared/cmd/wk redrive -fn $(FN)
+redrive: $(WK) ## Replay a function's on-failure queue in your account: make redrive FN=notifier [STACK=Watchkeeper]
+	@$(WK) redrive -fn $(FN) -stack $(STACK)
 
 .PHONY: bench
 bench: ## Benchmarks (speed and memory)

@@ -95,8 +95,13 @@ func RunFunction(ctx context.Context, r FunctionRun) (*Result, error) {
 		}
 	}
 	env := map[string]string{funcenv.Config: cfgPath}
-	setUnlessHost(env, r.HostEnv, funcenv.Table, DefaultTable)
-	setUnlessHost(env, r.HostEnv, funcenv.Bus, DefaultBus)
+	// The demo table and bus exist only in a local emulator: without one, the
+	// function runs without them (no dedup, nothing published) rather than
+	// failing on resources that are not there.
+	if hostHas(r.HostEnv, "AWS_ENDPOINT_URL") {
+		setUnlessHost(env, r.HostEnv, funcenv.Table, DefaultTable)
+		setUnlessHost(env, r.HostEnv, funcenv.Bus, DefaultBus)
+	}
 	setUnlessHost(env, r.HostEnv, funcenv.Function, r.Function)
 	return Invoke(ctx, InvokeOptions{
 		Bootstrap:       bin,
@@ -115,12 +120,19 @@ func RunFunction(ctx context.Context, r FunctionRun) (*Result, error) {
 
 // setUnlessHost sets env[key] = value unless the host environment sets key.
 func setUnlessHost(env map[string]string, host []string, key, value string) {
+	if !hostHas(host, key) {
+		env[key] = value
+	}
+}
+
+// hostHas reports whether the host environment sets key to a non-empty value.
+func hostHas(host []string, key string) bool {
 	for _, kv := range host {
 		if k, v, _ := strings.Cut(kv, "="); k == key && v != "" {
-			return
+			return true
 		}
 	}
-	env[key] = value
+	return false
 }
 
 // checkFunctionDir fails, listing the valid names, when functions/<name> is not there.

@@ -3,6 +3,7 @@
 //	wk invoke -fn <name> -event <file> [-config <file>]   run one function on one event under the Lambda emulator
 //	wk demo [-config <file>] [-events <dir>]             replay every sample event against a local moto account
 //	wk rie [-dir <dir>]                                    build the pinned emulator, print its path
+//	wk redrive -fn <name> [-stack <name>] [-limit N]       replay a deployed function's on-failure queue
 //
 // The logic lives in shared/localrun; this file parses flags and maps results
 // to exit codes.
@@ -45,6 +46,7 @@ const usage = `usage:
   wk invoke -fn <name> -event <file> [-config <file>]   run one function on one event (exit 1: function error, 2: harness error)
   wk demo [-config <file>] [-events <dir>]             replay the sample events against a local moto account
   wk rie [-dir <dir>]                                    build the pinned Lambda Runtime Interface Emulator
+  wk redrive -fn <name> [-stack <name>] [-limit N]       replay a deployed function's on-failure queue (your AWS credentials)
 Run "wk <command> -h" for a command's flags.
 `
 
@@ -61,6 +63,8 @@ func run(ctx context.Context, args, env []string, stdout, stderr io.Writer, tty 
 		return runDemo(ctx, args[1:], env, stdout, stderr, tty)
 	case "rie":
 		return runRIE(ctx, args[1:], stdout, stderr)
+	case "redrive":
+		return runRedrive(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
