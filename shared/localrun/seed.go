@@ -17,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -455,37 +454,8 @@ func seedLogGroup(ctx context.Context, cfg aws.Config, a *Account) error {
 }
 
 func seedTable(ctx context.Context, cfg aws.Config, a *Account) error {
-	c := dynamodb.NewFromConfig(cfg)
-	str := func(name string) ddbtypes.AttributeDefinition {
-		return ddbtypes.AttributeDefinition{AttributeName: aws.String(name), AttributeType: ddbtypes.ScalarAttributeTypeS}
-	}
-	key := func(pk, sk string) []ddbtypes.KeySchemaElement {
-		return []ddbtypes.KeySchemaElement{
-			{AttributeName: aws.String(pk), KeyType: ddbtypes.KeyTypeHash},
-			{AttributeName: aws.String(sk), KeyType: ddbtypes.KeyTypeRange},
-		}
-	}
-	_, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String(DemoTable),
-		BillingMode:          ddbtypes.BillingModePayPerRequest,
-		AttributeDefinitions: []ddbtypes.AttributeDefinition{str(state.AttrPK), str(state.AttrSK), str(state.AttrGSI1PK), str(state.AttrGSI1SK)},
-		KeySchema:            key(state.AttrPK, state.AttrSK),
-		GlobalSecondaryIndexes: []ddbtypes.GlobalSecondaryIndex{{
-			IndexName:  aws.String(state.IndexByTime),
-			KeySchema:  key(state.AttrGSI1PK, state.AttrGSI1SK),
-			Projection: &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionTypeAll},
-		}},
-	})
-	if err != nil {
-		return fmt.Errorf("create %s: %w", DemoTable, err)
-	}
-	if _, err := c.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
-		TableName: aws.String(DemoTable),
-		TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{
-			AttributeName: aws.String(state.AttrTTL), Enabled: aws.Bool(true),
-		},
-	}); err != nil {
-		return fmt.Errorf("enable TTL on %s: %w", DemoTable, err)
+	if err := state.CreateTable(ctx, dynamodb.NewFromConfig(cfg), DemoTable); err != nil {
+		return err
 	}
 	a.Table = DemoTable
 	return nil
