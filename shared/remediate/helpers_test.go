@@ -11,7 +11,6 @@ import (
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -217,31 +216,8 @@ func (e motoEnv) keyStatus(t testing.TB, user, key string) string {
 func (e motoEnv) seedTable(t testing.TB, name string) (*state.Store, *dynamodb.Client) {
 	t.Helper()
 	db := dynamodb.NewFromConfig(e.cfg)
-	s := ddbtypes.ScalarAttributeTypeS
-	_, err := db.CreateTable(context.Background(), &dynamodb.CreateTableInput{
-		TableName:   aws.String(name),
-		BillingMode: ddbtypes.BillingModePayPerRequest,
-		AttributeDefinitions: []ddbtypes.AttributeDefinition{
-			{AttributeName: aws.String(state.AttrPK), AttributeType: s},
-			{AttributeName: aws.String(state.AttrSK), AttributeType: s},
-			{AttributeName: aws.String(state.AttrGSI1PK), AttributeType: s},
-			{AttributeName: aws.String(state.AttrGSI1SK), AttributeType: s},
-		},
-		KeySchema: []ddbtypes.KeySchemaElement{
-			{AttributeName: aws.String(state.AttrPK), KeyType: ddbtypes.KeyTypeHash},
-			{AttributeName: aws.String(state.AttrSK), KeyType: ddbtypes.KeyTypeRange},
-		},
-		GlobalSecondaryIndexes: []ddbtypes.GlobalSecondaryIndex{{
-			IndexName: aws.String(state.IndexByTime),
-			KeySchema: []ddbtypes.KeySchemaElement{
-				{AttributeName: aws.String(state.AttrGSI1PK), KeyType: ddbtypes.KeyTypeHash},
-				{AttributeName: aws.String(state.AttrGSI1SK), KeyType: ddbtypes.KeyTypeRange},
-			},
-			Projection: &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionTypeAll},
-		}},
-	})
-	if err != nil {
-		t.Fatalf("create table: %v", err)
+	if err := state.CreateTable(context.Background(), db, name); err != nil {
+		t.Fatal(err)
 	}
 	return state.NewStore(db, name, nil), db
 }
