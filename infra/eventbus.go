@@ -7,18 +7,20 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/watchkeeper/watchkeeper/shared/alert"
 )
 
-// Names of the suite's own events on its bus.
+// Names of the suite's own events on its bus; the contract is package alert's.
 const (
 	// eventBusName is the custom bus the functions publish to.
-	eventBusName = "watchkeeper"
+	eventBusName = alert.BusName
 	// eventSourcePrefix starts the source of every event the suite emits (watchkeeper.detector, …).
 	eventSourcePrefix = "watchkeeper."
 	// Detail types the functions emit.
-	detailFinding     = "Watchkeeper Finding"
-	detailRemediation = "Watchkeeper Remediation"
-	detailReminder    = "Watchkeeper Reminder"
+	detailFinding     = alert.DetailTypeFinding
+	detailRemediation = alert.DetailTypeRemediation
+	detailReminder    = alert.DetailTypeReminder
 )
 
 // Retry policy of the rule targets: EventBridge's maxima, so a throttled or

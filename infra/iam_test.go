@@ -9,6 +9,7 @@ import (
 
 	"github.com/watchkeeper/watchkeeper/shared/config"
 	"github.com/watchkeeper/watchkeeper/shared/remediate"
+	"github.com/watchkeeper/watchkeeper/shared/sweep"
 )
 
 // flatten renders a CloudFormation string expression for comparisons:
@@ -91,6 +92,16 @@ func TestLeastPrivilege(t *testing.T) {
 			}
 		}
 
+		// The sweeper reads what its scheduled jobs read, account-wide.
+		var sweeping []string
+		for _, sc := range s.cfg.Schedules {
+			spec, err := sweep.LookupJob(sc.Job)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sweeping = append(sweeping, spec.Permissions...)
+		}
+
 		for name, fnID := range s.functionIDs(t) {
 			sts := s.statements(s.roleID(t, fnID))
 			acts := actions(sts)
@@ -106,7 +117,9 @@ func TestLeastPrivilege(t *testing.T) {
 					}
 					if slices.Contains(asSlice(st["Resource"]), any("*")) {
 						for _, a := range asSlice(st["Action"]) {
-							if !slices.Contains(wildcardOK, a.(string)) && !(name == config.FunctionRemediator && slices.Contains(remediation, a.(string))) {
+							if !slices.Contains(wildcardOK, a.(string)) &&
+								!(name == config.FunctionRemediator && slices.Contains(remediation, a.(string))) &&
+								!(name == config.FunctionSweeper && slices.Contains(sweeping, a.(string))) {
 								t.Errorf("%v granted on Resource *", a)
 							}
 						}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/watchkeeper/watchkeeper/shared/config"
 	"github.com/watchkeeper/watchkeeper/shared/remediate"
+	"github.com/watchkeeper/watchkeeper/shared/sweep"
 )
 
 // arnEnv is where ARNs are built: CloudFormation pseudo-parameter tokens at
@@ -375,4 +376,32 @@ func sortedUnique(s []string) []string {
 	out := slices.Clone(s)
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// sweeperGrants are the read-only actions of the jobs the schedules run.
+func sweeperGrants(jobs []string) ([]grant, error) {
+	var actions []string
+	var errs []error
+	for _, j := range jobs {
+		spec, err := sweep.LookupJob(j)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		actions = append(actions, spec.Permissions...)
+	}
+	if len(errs) > 0 || len(actions) == 0 {
+		return nil, errors.Join(errs...)
+	}
+	return []grant{{
+		Sid:       "SweeperJobs",
+		Actions:   sortedUnique(actions),
+		Resources: []string{"*"},
+		Wildcards: map[string]string{
+			`/^Resource::\*$/`: "The posture sweep lists every security group, bucket and trail of the account: " +
+				"DescribeSecurityGroups, ListAllMyBuckets and DescribeTrails support no resource-level permissions, " +
+				"and the per-bucket and per-trail reads must reach resources created outside this stack. " +
+				"Only read actions of the scheduled jobs are granted.",
+		},
+	}}, nil
 }

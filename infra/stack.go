@@ -99,6 +99,24 @@ func NewWatchkeeperStack(scope constructs.Construct, id string, props *Watchkeep
 	}
 	applyGrants(fns[config.FunctionRemediator].Role, remediatorGrants)
 
+	schedules, err := NewSchedules(stack, "Schedules", &SchedulesProps{
+		Schedules:     cfg.Schedules,
+		Sweeper:       fns[config.FunctionSweeper].Function,
+		RemovalPolicy: removal,
+	})
+	if err != nil {
+		fail(err)
+	}
+	sweeperGrants, err := sweeperGrants(schedules.Jobs)
+	if err != nil {
+		fail(fmt.Errorf("sweeper permissions: %w", err))
+	}
+	applyGrants(fns[config.FunctionSweeper].Role, sweeperGrants)
+	for _, section := range notDeployedYet(cfg) {
+		awscdk.Annotations_Of(stack).AddWarningV2(jsii.String("watchkeeper:not-deployed"),
+			jsii.String(section+" is validated but not deployed by this version of Watchkeeper"), nil)
+	}
+
 	create := cfg.Trail.Create == nil || *cfg.Trail.Create
 	NewTrail(stack, "Trail", &TrailProps{
 		Create:               create,
@@ -116,6 +134,9 @@ func NewWatchkeeperStack(scope constructs.Construct, id string, props *Watchkeep
 		queues = append(queues, NamedQueue{Name: constructID(name) + "Failures", Queue: fns[name].FailureQueue})
 	}
 	queues = append(queues, bus.DeadLetterQueues...)
+	if schedules.DeadLetterQueue != nil {
+		queues = append(queues, NamedQueue{Name: "Schedules", Queue: schedules.DeadLetterQueue})
+	}
 	NewHealthAlarms(stack, "Health", &HealthAlarmsProps{Functions: named, Queues: queues, Topic: topic.Topic})
 
 	if pb := strings.TrimSpace(dep.PermissionsBoundary); pb != "" {
@@ -159,4 +180,24 @@ func constructID(name string) string {
 		return name
 	}
 	return strings.ToUpper(name[:1]) + name[1:]
+}
+
+// notDeployedYet names the config sections this version validates but does
+// not turn into resources yet, so synth says so instead of staying silent.
+func notDeployedYet(cfg *config.Config) []string {
+	var out []string
+	if len(cfg.Alarms.Metric) > 0 {
+		out = append(out, "alarms.metric")
+	}
+	if len(cfg.Alarms.Log) > 0 {
+		out = append(out, "alarms.log")
+	}
+	if len(cfg.Events) > 0 {
+		out = append(out, "events")
+	}
+	d := cfg.Detection
+	if len(d.Packs)+len(d.Rules)+len(d.SigmaFiles)+len(d.Suppressions) > 0 {
+		out = append(out, "detection (the detector parses and counts records; rule evaluation is not in this version)")
+	}
+	return out
 }

@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/watchkeeper/watchkeeper/shared/config"
@@ -369,8 +371,12 @@ func TestHealthAlarms(t *testing.T) {
 	bothSynths(t, func(t *testing.T, s *synthesis) {
 		queues := len(s.resources("AWS::SQS::Queue"))
 		want := 2*len(config.FunctionNames()) + queues
-		if queues != len(config.FunctionNames())+2 {
-			t.Errorf("%d queues, want one per function plus one per rule (%d)", queues, len(config.FunctionNames())+2)
+		wantQueues := len(config.FunctionNames()) + 2
+		if len(s.cfg.Schedules) > 0 {
+			wantQueues++ // the schedules' dead-letter queue
+		}
+		if queues != wantQueues {
+			t.Errorf("%d queues, want one per function, one per rule and one for the schedules (%d)", queues, wantQueues)
 		}
 		topicID := sortedKeys(s.resources("AWS::SNS::Topic"))[0]
 		alarms := s.resources("AWS::CloudWatch::Alarm")
@@ -496,4 +502,60 @@ func TestTagsAndOutputs(t *testing.T) {
 			check(t, "output "+o, func() { s.assert.HasOutput(jsii.String(o), like(obj{"Value": assertions.Match_AnyValue()})) })
 		}
 	})
+}
+
+func TestSchedules(t *testing.T) {
+	bothSynths(t, func(t *testing.T, s *synthesis) {
+		schedules := s.resources("AWS::Scheduler::Schedule")
+		if len(schedules) != len(s.cfg.Schedules) {
+			t.Fatalf("%d schedules, want %d (one per config entry)", len(schedules), len(s.cfg.Schedules))
+		}
+		sweeper := s.functionIDs(t)[config.FunctionSweeper]
+		for _, sc := range s.cfg.Schedules {
+			check(t, "schedule "+sc.Name, func() {
+				s.assert.HasResourceProperties(jsii.String("AWS::Scheduler::Schedule"), like(obj{
+					"ScheduleExpression":         sc.Expression,
+					"ScheduleExpressionTimezone": sc.TimeZone,
+					"State":                      "ENABLED",
+					"Target": like(obj{
+						"Arn":              obj{"Fn::GetAtt": arr(sweeper, "Arn")},
+						"Input":            assertions.Match_SerializedJson(like(obj{"job": sc.Job, "execution_id": "<aws.scheduler.execution-id>", "scheduled_time": "<aws.scheduler.scheduled-time>"})),
+						"RetryPolicy":      obj{"MaximumRetryAttempts": scheduleRetryAttempts, "MaximumEventAgeInSeconds": scheduleMaxEventAgeMinute * 60},
+						"DeadLetterConfig": like(obj{}),
+					}),
+				}))
+			})
+		}
+		// The sweeper may read exactly what its scheduled jobs read, and nothing when none is scheduled.
+		sts := s.statements(s.roleID(t, sweeper))
+		posture := len(resourcesFor(sts, "ec2:DescribeSecurityGroups")) > 0
+		scheduledPosture := false
+		for _, sc := range s.cfg.Schedules {
+			scheduledPosture = scheduledPosture || sc.Job == "posture"
+		}
+		if posture != scheduledPosture {
+			t.Errorf("sweeper may describe security groups = %v, posture scheduled = %v", posture, scheduledPosture)
+		}
+		for _, st := range sts {
+			for _, a := range asSlice(st["Action"]) {
+				if as, _ := a.(string); strings.Contains(as, "Put") || strings.Contains(as, "Delete") || strings.Contains(as, "Update") {
+					if !strings.HasPrefix(as, "dynamodb:") && as != "events:PutEvents" && !strings.HasPrefix(as, "logs:") && !strings.HasPrefix(as, "xray:") {
+						t.Errorf("sweeper may %s: its jobs only read", as)
+					}
+				}
+			}
+		}
+	})
+}
+
+func TestScheduleOfAJobTheSweeperLacksFailsSynth(t *testing.T) {
+	stack := awscdk.NewStack(awscdk.NewApp(nil), jsii.String("S"), nil)
+	fn := awslambda.Function_FromFunctionArn(stack, jsii.String("F"), jsii.String("arn:aws:lambda:us-east-1:123456789012:function:sweeper"))
+	_, err := NewSchedules(stack, "Schedules", &SchedulesProps{
+		Schedules: []config.Schedule{{Name: "digest", Job: "digest", Expression: "rate(7 days)", TimeZone: "UTC"}},
+		Sweeper:   fn,
+	})
+	if err == nil || !strings.Contains(err.Error(), `no job "digest"`) {
+		t.Errorf("err = %v", err)
+	}
 }

@@ -31,8 +31,8 @@ func main() {
 		pub = bus.New(eventbridge.NewFromConfig(rt.AWS), rt.Env.Bus)
 	}
 	jobs := map[string]sweep.Job{
-		"heartbeat": sweep.Heartbeat(rt.Logger, rt.Config.Deployment.StackName, time.Now),
-		"posture": sweep.Posture(sweep.PostureClients{
+		sweep.JobHeartbeat: sweep.Heartbeat(rt.Logger, rt.Config.Deployment.StackName, time.Now),
+		sweep.JobPosture: sweep.Posture(sweep.PostureClients{
 			EC2:        ec2.NewFromConfig(rt.AWS),
 			S3:         s3.NewFromConfig(rt.AWS),
 			CloudTrail: cloudtrail.NewFromConfig(rt.AWS),
