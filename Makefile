@@ -79,8 +79,9 @@ synth: node_modules/.installed build ## Synthesize the CloudFormation template o
 CFN_LINT_FLAGS := --non-zero-exit-code error --ignore-checks W3005
 .PHONY: lint-template
 lint-template: ## cfn-lint the synthesized template (skipped when cfn-lint is absent)
+	@ls cdk.out/*.template.json >/dev/null 2>&1 || { echo "no template in cdk.out/: run make synth first" >&2; exit 2; }
 	@if command -v cfn-lint >/dev/null; then \
-	  echo "cfn-lint $(CFN_LINT_FLAGS) cdk.out/*.template.json"; cfn-lint $(CFN_LINT_FLAGS) cdk.out/*.template.json; \
+	  echo "cfn-lint cdk.out/*.template.json $(CFN_LINT_FLAGS)"; cfn-lint cdk.out/*.template.json $(CFN_LINT_FLAGS); \
 	else echo "cfn-lint not on PATH: skipped"; fi
 
 # wk is built (not `go run`) so its exit status reaches the shell unchanged.

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/watchkeeper/watchkeeper/shared/config"
+	"github.com/watchkeeper/watchkeeper/shared/repo"
 )
 
 // Context keys the app reads.
@@ -118,21 +118,6 @@ func newStack(app awscdk.App, cfg *config.Config, root string) (awscdk.Stack, er
 	return NewWatchkeeperStack(app, orDefault(dep.StackName, config.DefaultStackName), props), nil
 }
 
-// repoRoot is the nearest directory at or above the working directory that
-// holds go.mod; `go run ./infra` runs from there, and tests run below it.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("working directory: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod at or above the working directory")
-		}
-		dir = parent
-	}
-}
+// repoRoot is the checkout at or above the working directory: `go run
+// ./infra` runs from there, and tests run below it.
+func repoRoot() (string, error) { return repo.Root(".") }

@@ -8,12 +8,14 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/watchkeeper/watchkeeper/shared/repo"
 )
 
 // addSeedFiles adds every sample event and reference payload as a seed.
 func addSeedFiles(f *testing.F, filter func(path string) bool) {
 	dirs := []string{eventsDir(f)}
-	ref := filepath.Join(filepath.Dir(repoRoot(f)), "shared", "reference", "payloads")
+	ref := repo.Reference(repoRoot(f), "payloads")
 	if _, err := os.Stat(ref); err == nil {
 		dirs = append(dirs, ref)
 	}

@@ -6,27 +6,20 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/watchkeeper/watchkeeper/shared/repo"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files and the encoded sample events from their decoded twins")
 
-// repoRoot walks up from the package directory to the directory holding go.mod.
+// repoRoot is the checkout holding this package.
 func repoRoot(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	root, err := repo.Root(".")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the package directory")
-		}
-		dir = parent
-	}
+	return root
 }
 
 // eventsDir is the repository's sample events directory.
@@ -38,7 +31,7 @@ func eventsDir(t testing.TB) string {
 // tests using it skip when it is absent.
 func referencePayloads(t testing.TB) string {
 	t.Helper()
-	dir := filepath.Join(filepath.Dir(repoRoot(t)), "shared", "reference", "payloads")
+	dir := repo.Reference(repoRoot(t), "payloads")
 	if _, err := os.Stat(dir); err != nil {
 		t.Skipf("reference payloads not available: %v", err)
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/watchkeeper/watchkeeper/shared/repo"
 )
 
 func TestParse(t *testing.T) {
@@ -134,22 +136,14 @@ func TestEventHistoryURL(t *testing.T) {
 	}
 }
 
-// repoRoot walks up from the package directory to the directory holding go.mod.
+// repoRoot is the checkout holding this package.
 func repoRoot(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	root, err := repo.Root(".")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = filepath.Dir(dir)
-	}
+	return root
 }
 
 // sampleMessages returns the log messages of the decoded batches in
@@ -158,7 +152,7 @@ func sampleMessages(t testing.TB) []string {
 	t.Helper()
 	root := repoRoot(t)
 	files, _ := filepath.Glob(filepath.Join(root, "events", "detector", "*.decoded.json"))
-	ref := filepath.Join(filepath.Dir(root), "shared", "reference", "payloads")
+	ref := repo.Reference(root, "payloads")
 	for _, f := range []string{"c2_cwlogs_decoded_cloudtrail_loggroup.awsdocs.json", "c5_CONSTRUCTED_cwlogs_decoded_with_stratus_cloudtrail.json"} {
 		if _, err := os.Stat(filepath.Join(ref, f)); err == nil {
 			files = append(files, filepath.Join(ref, f))

@@ -163,19 +163,3 @@ func goTool() (string, error) {
 	}
 	return "", errors.New("go command not found on PATH")
 }
-
-// FindRepoRoot walks up from dir to the directory holding go.mod.
-func FindRepoRoot(dir string) (string, error) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return "", fmt.Errorf("find repo root from %s: %w", dir, err)
-	}
-	for d := abs; ; d = filepath.Dir(d) {
-		if fi, err := os.Stat(filepath.Join(d, "go.mod")); err == nil && !fi.IsDir() {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("find repo root: no go.mod in %s or any parent", abs)
-		}
-	}
-}

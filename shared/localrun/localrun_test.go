@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/watchkeeper/watchkeeper/shared/repo"
 )
 
 func writeFile(path, content string, mode os.FileMode) error {
@@ -17,7 +19,7 @@ func writeFile(path, content string, mode os.FileMode) error {
 }
 
 func TestRIEVersionMatchesGoMod(t *testing.T) {
-	root, err := FindRepoRoot(".")
+	root, err := repo.Root(".")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +78,7 @@ func TestRIECurrent(t *testing.T) {
 }
 
 func TestBuildHostReportsCompileErrors(t *testing.T) {
-	root, err := FindRepoRoot(".")
+	root, err := repo.Root(".")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,24 +136,6 @@ func TestHostBuildEnv(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestFindRepoRoot(t *testing.T) {
-	dir := t.TempDir()
-	deep := filepath.Join(dir, "a", "b", "c")
-	if err := os.MkdirAll(deep, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := FindRepoRoot(deep); err == nil {
-		t.Error("found a root without go.mod")
-	}
-	if err := writeFile(filepath.Join(dir, "a", "go.mod"), "module x\n", 0o644); err != nil {
-		t.Fatal(err)
-	}
-	got, err := FindRepoRoot(deep)
-	if err != nil || got != filepath.Join(dir, "a") {
-		t.Errorf("FindRepoRoot = %q, %v; want %s", got, err, filepath.Join(dir, "a"))
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/watchkeeper/watchkeeper/shared/awstest"
+
+	"github.com/watchkeeper/watchkeeper/shared/repo"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -43,7 +45,7 @@ func setup(tmp string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var err error
-	if repoRoot, err = FindRepoRoot("."); err != nil {
+	if repoRoot, err = repo.Root("."); err != nil {
 		return err
 	}
 	if echoBin, err = BuildHost(ctx, repoRoot, "./shared/localrun/testdata/echofn", filepath.Join(tmp, "echo")); err != nil {

@@ -19,6 +19,8 @@ import (
 
 	"github.com/watchkeeper/watchkeeper/shared/awstest"
 	"github.com/watchkeeper/watchkeeper/shared/state"
+
+	"github.com/watchkeeper/watchkeeper/shared/repo"
 )
 
 var moto awstest.Shared
@@ -222,23 +224,14 @@ func (e motoEnv) seedTable(t testing.TB, name string) (*state.Store, *dynamodb.C
 	return state.NewStore(db, name, nil), db
 }
 
-// repoRoot walks up from the package directory to the directory holding go.mod.
+// repoRoot is the checkout holding this package.
 func repoRoot(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	root, err := repo.Root(".")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the package directory")
-		}
-		dir = parent
-	}
+	return root
 }
 
 // eventFile reads events/<rel>, skipping when it is absent (the samples

@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/watchkeeper/watchkeeper/shared/localrun"
+
+	"github.com/watchkeeper/watchkeeper/shared/repo"
 )
 
 // Exit codes of wk invoke (and the other commands).
@@ -76,7 +78,7 @@ func run(ctx context.Context, args, env []string, stdout, stderr io.Writer, tty 
 
 // repoRoot is the module root above the working directory.
 func repoRoot(stderr io.Writer) (string, bool) {
-	root, err := localrun.FindRepoRoot(".")
+	root, err := repo.Root(".")
 	if err != nil {
 		fmt.Fprintf(stderr, "wk: %v (run it inside the repository)\n", err)
 		return "", false

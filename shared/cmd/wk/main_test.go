@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/watchkeeper/watchkeeper/shared/localrun"
+
+	"github.com/watchkeeper/watchkeeper/shared/repo"
 )
 
 const echoPkg = "./shared/localrun/testdata/echofn"
@@ -21,7 +23,7 @@ const echoPkg = "./shared/localrun/testdata/echofn"
 var (
 	wkBin    string // the wk binary under test, built once
 	rieBin   string
-	repo     string
+	repoDir  string
 	setupErr error
 )
 
@@ -41,14 +43,14 @@ func setup(tmp string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var err error
-	if repo, err = localrun.FindRepoRoot("."); err != nil {
+	if repoDir, err = repo.Root("."); err != nil {
 		return err
 	}
 	wkBin = filepath.Join(tmp, "wk")
 	if out, err := exec.CommandContext(ctx, "go", "build", "-o", wkBin, ".").CombinedOutput(); err != nil {
 		return fmt.Errorf("build wk: %v\n%s", err, out)
 	}
-	rieBin, err = localrun.EnsureRIE(ctx, filepath.Join(repo, "build", "tools"))
+	rieBin, err = localrun.EnsureRIE(ctx, filepath.Join(repoDir, "build", "tools"))
 	return err
 }
 
@@ -72,7 +74,7 @@ func wk(t *testing.T, env []string, args ...string) runResult {
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, wkBin, args...)
-	cmd.Dir = repo
+	cmd.Dir = repoDir
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "GOCACHE=" + goEnv(t, "GOCACHE"), "GOMODCACHE=" + goEnv(t, "GOMODCACHE"), "GOFLAGS=" + goEnv(t, "GOFLAGS")}, env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
