@@ -165,14 +165,21 @@ func indent(v any) ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// write creates the next numbered file. O_EXCL makes two processes writing
-// the same directory take different numbers.
+// write creates the next numbered file. The mutex orders writers of this
+// process and a lock on the directory orders other processes, so two writers
+// never take the same number (names differ by alert id, so O_EXCL alone cannot
+// tell); O_EXCL still guards against writers that ignore the lock.
 func (n *Notifier) write(id string, body []byte) (string, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if err := os.MkdirAll(n.dir, 0o755); err != nil {
 		return "", fmt.Errorf("create directory: %w", err)
 	}
+	unlock, err := lockDir(n.dir)
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
 	seq, err := highestSeq(n.dir)
 	if err != nil {
 		return "", err
