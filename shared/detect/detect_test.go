@@ -129,7 +129,7 @@ func TestPublishFailureIsAnErrorButEveryRecordIsEvaluated(t *testing.T) {
 
 func TestBadInput(t *testing.T) {
 	svc := New(nil, nil, nil, nil)
-	for _, name := range []string{"malformed/bad-base64-logs.json", "malformed/not-json.txt", "malformed/unknown-shape.json"} {
+	for _, name := range []string{"malformed/detector-bad-base64-logs.json", "malformed/not-json.txt", "malformed/unknown-shape.json"} {
 		if _, err := svc.Handle(t.Context(), readEvent(t, name)); err == nil {
 			t.Errorf("%s: want an error", name)
 		}
