@@ -44,6 +44,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/watchkeeper/watchkeeper/shared/proc"
 )
 
 // Binary is the moto server command looked up on PATH.
@@ -142,7 +144,7 @@ func startOnce(ctx context.Context, bin string, logw io.Writer) (*Server, error)
 	cmd.Stdout = s.output
 	cmd.Stderr = s.output
 	cmd.Env = motoEnv(os.Environ())
-	cmd.SysProcAttr = ownProcessGroup()
+	cmd.SysProcAttr = proc.OwnGroup()
 	cmd.WaitDelay = 2 * time.Second
 	if err := cmd.Start(); err != nil {
 		_ = os.RemoveAll(s.dir)
@@ -281,11 +283,11 @@ func (s *Server) Close() error {
 			return
 		default:
 		}
-		_ = terminate(s.cmd.Process)
+		_ = proc.Terminate(s.cmd.Process)
 		select {
 		case <-s.exited:
 		case <-time.After(StopTimeout):
-			_ = killGroup(s.cmd.Process.Pid)
+			_ = proc.KillGroup(s.cmd.Process.Pid)
 			select {
 			case <-s.exited:
 			case <-time.After(StopTimeout):

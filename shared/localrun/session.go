@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/watchkeeper/watchkeeper/shared/proc"
 )
 
 // Invocation payload limits of synchronous Invoke.
@@ -262,7 +264,7 @@ func startOnce(ctx context.Context, opts InvokeOptions) (*Session, error) {
 	cmd.Dir = opts.WorkDir
 	cmd.Stdout = stdout
 	cmd.Stderr = stderr
-	cmd.SysProcAttr = ownProcessGroup()
+	cmd.SysProcAttr = proc.OwnGroup()
 	// The function inherits our pipes; don't wait forever for an orphan to close them.
 	cmd.WaitDelay = 2 * time.Second
 	if err := cmd.Start(); err != nil {
@@ -425,13 +427,13 @@ func (s *Session) Close() error {
 		case <-s.exited:
 		default:
 			children = Descendants(pid)
-			_ = terminate(s.cmd.Process)
+			_ = proc.Terminate(s.cmd.Process)
 			select {
 			case <-s.exited:
 			case <-time.After(s.opts.StopTimeout):
-				_ = killGroup(pid)
+				_ = proc.KillGroup(pid)
 				for _, c := range children {
-					_ = killGroup(c)
+					_ = proc.KillGroup(c)
 				}
 				select {
 				case <-s.exited:
@@ -443,7 +445,7 @@ func (s *Session) Close() error {
 		// Anything of ours still alive (the emulator died before its function) goes now.
 		for _, c := range children {
 			if ProcessRunning(c) && processExe(c) == s.opts.Bootstrap {
-				_ = killGroup(c)
+				_ = proc.KillGroup(c)
 			}
 		}
 	})
