@@ -197,3 +197,14 @@ func TestConsoleLinksUsePartitionHosts(t *testing.T) {
 		t.Errorf("hostile region became the host: %s", got)
 	}
 }
+
+func TestInputError(t *testing.T) {
+	_, perr := Parse([]byte("{"))
+	err := error(&InputError{Function: "detector", Err: perr})
+	if !errors.Is(err, ErrInvalidJSON) {
+		t.Error("InputError must unwrap to the parse error")
+	}
+	if got := err.Error(); !strings.HasPrefix(got, "detector cannot read its input: ") {
+		t.Errorf("message = %q", got)
+	}
+}

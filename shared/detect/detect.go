@@ -68,7 +68,7 @@ func (s *Service) Handle(ctx context.Context, payload json.RawMessage) (outcome.
 	if err != nil {
 		metrics.Emit(ctx, s.logger, s.now(), map[string]string{"Function": "detector"},
 			metrics.Metric{Name: "UndecodablePayloads", Value: 1})
-		return resp, fmt.Errorf("detector cannot read its input: %w", err)
+		return resp, &alert.InputError{Function: "detector", Err: err}
 	}
 	resp.Trigger = string(trig.Kind)
 	counts := &outcome.Records{}

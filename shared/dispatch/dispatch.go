@@ -71,7 +71,7 @@ func (s *Service) Handle(ctx context.Context, payload json.RawMessage) (outcome.
 	resp := outcome.Response{Function: "notifier"}
 	trig, err := alert.Parse(payload)
 	if err != nil {
-		return resp, fmt.Errorf("notifier cannot read its input: %w", err)
+		return resp, &alert.InputError{Function: "notifier", Err: err}
 	}
 	resp.Trigger = string(trig.Kind)
 	if len(trig.Alerts) == 0 {

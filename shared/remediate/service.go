@@ -180,7 +180,7 @@ func (s *Service) Handle(ctx context.Context, payload json.RawMessage) (outcome.
 	resp := outcome.Response{Function: FunctionName}
 	trig, err := alert.Parse(payload)
 	if err != nil {
-		return resp, fmt.Errorf("remediator cannot read its input: %w", err)
+		return resp, &alert.InputError{Function: "remediator", Err: err}
 	}
 	resp.Trigger = string(trig.Kind)
 	if len(trig.Alerts) == 0 {

@@ -59,7 +59,7 @@ func (s *Service) Handle(ctx context.Context, payload json.RawMessage) (outcome.
 	resp := outcome.Response{Function: "sweeper"}
 	trig, err := alert.Parse(payload)
 	if err != nil {
-		return resp, fmt.Errorf("sweeper cannot read its input: %w", err)
+		return resp, &alert.InputError{Function: "sweeper", Err: err}
 	}
 	resp.Trigger = string(trig.Kind)
 	if trig.Job == nil {
