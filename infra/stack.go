@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -28,7 +29,8 @@ type WatchkeeperStackProps struct {
 }
 
 // NewWatchkeeperStack creates the whole suite from the config: state table,
-// alarm topic, event bus, the four functions, the trail wiring and the health alarms.
+// alarm topic, event bus, the four functions, the configured alarms and event
+// rules, the trail wiring and the health alarms.
 func NewWatchkeeperStack(scope constructs.Construct, id string, props *WatchkeeperStackProps) awscdk.Stack {
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
 	cfg := props.Config
@@ -112,6 +114,24 @@ func NewWatchkeeperStack(scope constructs.Construct, id string, props *Watchkeep
 		fail(fmt.Errorf("sweeper permissions: %w", err))
 	}
 	applyGrants(fns[config.FunctionSweeper].Role, sweeperGrants)
+	if _, err := NewAlarms(stack, "ConfiguredAlarms", &AlarmsProps{
+		Metric: cfg.Alarms.Metric, Log: cfg.Alarms.Log, Topic: topic.Topic, Namespace: LogMetricNamespace,
+	}); err != nil {
+		fail(err)
+	}
+	// The sweeper runs jobs only; resource events for it (auto-alarms on
+	// instance state changes) come with its reconcile job, so a rule sending
+	// them to it must not deploy: it would fail on every event.
+	eventRules, err := NewEventRules(stack, "EventRules", &EventRulesProps{
+		Rules: cfg.Events,
+		Targets: map[string]awslambda.IFunction{
+			config.FunctionNotifier:   fns[config.FunctionNotifier].Function,
+			config.FunctionRemediator: fns[config.FunctionRemediator].Function,
+		},
+	})
+	if err != nil {
+		fail(err)
+	}
 	for _, section := range notDeployedYet(cfg) {
 		awscdk.Annotations_Of(stack).AddWarningV2(jsii.String("watchkeeper:not-deployed"),
 			jsii.String(section+" is validated but not deployed by this version of Watchkeeper"), nil)
@@ -136,6 +156,9 @@ func NewWatchkeeperStack(scope constructs.Construct, id string, props *Watchkeep
 	queues = append(queues, bus.DeadLetterQueues...)
 	if schedules.DeadLetterQueue != nil {
 		queues = append(queues, NamedQueue{Name: "Schedules", Queue: schedules.DeadLetterQueue})
+	}
+	if eventRules.DeadLetterQueue != nil {
+		queues = append(queues, NamedQueue{Name: "EventRules", Queue: eventRules.DeadLetterQueue})
 	}
 	NewHealthAlarms(stack, "Health", &HealthAlarmsProps{Functions: named, Queues: queues, Topic: topic.Topic})
 
@@ -171,6 +194,9 @@ func NewWatchkeeperStack(scope constructs.Construct, id string, props *Watchkeep
 	for _, q := range bus.DeadLetterQueues {
 		output(q.Name+"DeadLetterQueueUrl", "Dead-letter queue of rule "+q.Name, q.Queue.QueueUrl())
 	}
+	if eventRules.DeadLetterQueue != nil {
+		output("EventRulesDeadLetterQueueUrl", "Dead-letter queue of the rules on resource events", eventRules.DeadLetterQueue.QueueUrl())
+	}
 	return stack
 }
 
@@ -186,15 +212,6 @@ func constructID(name string) string {
 // not turn into resources yet, so synth says so instead of staying silent.
 func notDeployedYet(cfg *config.Config) []string {
 	var out []string
-	if len(cfg.Alarms.Metric) > 0 {
-		out = append(out, "alarms.metric")
-	}
-	if len(cfg.Alarms.Log) > 0 {
-		out = append(out, "alarms.log")
-	}
-	if len(cfg.Events) > 0 {
-		out = append(out, "events")
-	}
 	d := cfg.Detection
 	if len(d.Packs)+len(d.Rules)+len(d.SigmaFiles)+len(d.Suppressions) > 0 {
 		out = append(out, "detection (the detector parses and counts records; rule evaluation is not in this version)")
