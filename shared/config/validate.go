@@ -13,6 +13,8 @@ import (
 	"time"
 	_ "time/tzdata" // time zones must load in a Lambda without zoneinfo
 	"unicode/utf8"
+
+	"github.com/watchkeeper/watchkeeper/shared/filterpattern"
 )
 
 // Vendor limits checked by Validate.
@@ -557,6 +559,12 @@ func (v *validator) filterPattern(p, pattern string, required bool) {
 	}
 	if n := utf8.RuneCountInString(pattern); n > MaxFilterPatternLength {
 		v.errf(p, "filter pattern is %d characters; CloudWatch Logs allows %d", n, MaxFilterPatternLength)
+		return
+	}
+	// The same engine the detector runs: a pattern it cannot compile would be
+	// refused by CloudWatch Logs at deploy time, or match nothing.
+	if _, err := filterpattern.Compile(pattern); err != nil {
+		v.errf(p, "%v", err)
 	}
 }
 
