@@ -212,9 +212,11 @@ func constructID(name string) string {
 // not turn into resources yet, so synth says so instead of staying silent.
 func notDeployedYet(cfg *config.Config) []string {
 	var out []string
-	d := cfg.Detection
-	if len(d.Packs)+len(d.Rules)+len(d.SigmaFiles)+len(d.Suppressions) > 0 {
-		out = append(out, "detection (the detector parses and counts records; rule evaluation is not in this version)")
+	if d := cfg.Detection; len(d.Packs) > 0 {
+		out = append(out, "detection.packs (built-in rule packs; the detector evaluates detection.rules only)")
+	}
+	if d := cfg.Detection; len(d.SigmaFiles) > 0 {
+		out = append(out, "detection.sigma_files")
 	}
 	return out
 }

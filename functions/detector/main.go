@@ -28,6 +28,12 @@ func main() {
 	if rt.Env.Bus != "" {
 		pub = bus.New(eventbridge.NewFromConfig(rt.AWS), rt.Env.Bus)
 	}
-	svc := detect.New(nil, pub, rt.Logger, time.Now)
+	engine, err := detect.NewPatternEngine(rt.Config.Detection, time.Now)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "detector: %v\n", err)
+		os.Exit(1)
+	}
+	rt.Logger.Info("detection rules loaded", "rules", engine.Len())
+	svc := detect.New(engine, pub, rt.Logger, time.Now)
 	lambda.StartHandlerFunc(svc.Handle, lambda.WithEnableSIGTERM(func() { rt.Logger.Info("shutting down") }))
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/watchkeeper/watchkeeper/shared/outcome"
 )
 
-func readEvent(t *testing.T, name string) []byte {
+func readEvent(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", "events", name))
 	if err != nil {
