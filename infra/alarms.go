@@ -20,7 +20,7 @@ import (
 
 // LogMetricNamespace is the CloudWatch namespace of the metrics the log
 // alarms' metric filters publish, one metric per alarm, named after it.
-const LogMetricNamespace = "Watchkeeper/Logs"
+const LogMetricNamespace = config.LogMetricNamespace
 
 // maxAlarmDescription is the longest AlarmDescription CloudWatch accepts.
 // https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html

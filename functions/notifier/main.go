@@ -10,6 +10,7 @@ import (
 	_ "time/tzdata" // provided.al2023 has no zoneinfo
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -17,6 +18,7 @@ import (
 	"github.com/watchkeeper/watchkeeper/shared/boot"
 	"github.com/watchkeeper/watchkeeper/shared/config"
 	"github.com/watchkeeper/watchkeeper/shared/dispatch"
+	"github.com/watchkeeper/watchkeeper/shared/evidence"
 	"github.com/watchkeeper/watchkeeper/shared/notify"
 	"github.com/watchkeeper/watchkeeper/shared/notify/channels"
 	"github.com/watchkeeper/watchkeeper/shared/notify/render"
@@ -48,12 +50,13 @@ func main() {
 		fmt.Fprintf(os.Stderr, "notifier: channels: %v\n", err)
 		os.Exit(1)
 	}
+	enrich := dispatch.WithEnrichers(evidence.NewLogLines(cloudwatchlogs.NewFromConfig(rt.AWS), rt.Config.Alarms.Log, 0))
 	var svc *dispatch.Service
 	if rt.Env.Table != "" {
-		svc, err = dispatch.New(rt.Config, chans, state.NewStore(dynamodb.NewFromConfig(rt.AWS), rt.Env.Table, time.Now), rt.Logger)
+		svc, err = dispatch.New(rt.Config, chans, state.NewStore(dynamodb.NewFromConfig(rt.AWS), rt.Env.Table, time.Now), rt.Logger, enrich)
 	} else {
 		rt.Logger.Warn("no state table configured: alerts are not deduplicated")
-		svc, err = dispatch.New(rt.Config, chans, nil, rt.Logger)
+		svc, err = dispatch.New(rt.Config, chans, nil, rt.Logger, enrich)
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "notifier: %v\n", err)

@@ -123,6 +123,27 @@ type Alert struct {
 	Links     []Link             `json:"links,omitempty"`
 	// Raw is the source message or event detail, kept for later needs.
 	Raw json.RawMessage `json:"raw,omitempty"`
+	// Logs are the log lines behind a log metric filter alarm, added by the
+	// notifier before it renders the alert.
+	Logs *LogEvidence `json:"logs,omitempty"`
+}
+
+// LogEvidence is what a log alarm's filter matched over the alarm window.
+type LogEvidence struct {
+	LogGroup string    `json:"log_group"`
+	Pattern  string    `json:"pattern"`
+	From     time.Time `json:"from"`
+	To       time.Time `json:"to"`
+	Lines    []LogLine `json:"lines"`
+	// More is true when there were more matching lines than Lines holds.
+	More bool `json:"more,omitempty"`
+}
+
+// LogLine is one matching log event.
+type LogLine struct {
+	Time    time.Time `json:"time"`
+	Stream  string    `json:"stream,omitempty"`
+	Message string    `json:"message"`
 }
 
 // Metric describes what a CloudWatch alarm watches.

@@ -116,3 +116,8 @@ func Packs() []string {
 func EventTargets() []string {
 	return []string{FunctionNotifier, FunctionRemediator, FunctionSweeper}
 }
+
+// LogMetricNamespace is the CloudWatch namespace of the metrics the log
+// alarms' metric filters publish (one metric per log alarm, named after it):
+// infra creates them there and the notifier recognizes a log alarm by it.
+const LogMetricNamespace = "Watchkeeper/Logs"

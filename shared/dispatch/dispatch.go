@@ -27,6 +27,12 @@ type marker interface {
 
 var _ marker = (*state.Store)(nil)
 
+// Enricher adds context to an alert before it is rendered (the log lines of
+// a log alarm, …). *evidence.LogLines implements it.
+type Enricher interface {
+	Enrich(ctx context.Context, a *alert.Alert) error
+}
+
 // Service routes and delivers alerts.
 type Service struct {
 	router    *route.Route
@@ -35,11 +41,20 @@ type Service struct {
 	marks     marker
 	window    time.Duration
 	logger    *slog.Logger
+	enrichers []Enricher
 }
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithEnrichers runs es, in order, on every alert that is about to be
+// delivered. An enricher's error is logged and the alert goes out without
+// what it would have added: context is worth less than the message.
+func WithEnrichers(es ...Enricher) Option { return func(s *Service) { s.enrichers = append(s.enrichers, es...) } }
 
 // New builds the service from a validated config and the built channels.
 // marks may be nil (no table: every alert is sent, as in a bare local run).
-func New(cfg *config.Config, channels map[string]notify.Notifier, marks marker, logger *slog.Logger) (*Service, error) {
+func New(cfg *config.Config, channels map[string]notify.Notifier, marks marker, logger *slog.Logger, opts ...Option) (*Service, error) {
 	router, err := route.Build(cfg.Notifications.Route)
 	if err != nil {
 		return nil, err
@@ -60,7 +75,11 @@ func New(cfg *config.Config, channels map[string]notify.Notifier, marks marker, 
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{router: router, receivers: recv, channels: channels, marks: marks, window: window, logger: logger}, nil
+	s := &Service{router: router, receivers: recv, channels: channels, marks: marks, window: window, logger: logger}
+	for _, o := range opts {
+		o(s)
+	}
+	return s, nil
 }
 
 // Handle processes one invocation payload. A payload that cannot be parsed is
@@ -100,10 +119,11 @@ func (s *Service) Handle(ctx context.Context, payload json.RawMessage) (outcome.
 func (s *Service) deliver(ctx context.Context, a alert.Alert) ([]outcome.Delivery, bool, error) {
 	log := s.logger.With("alert", a.ID, "state", a.State, "key", a.Key)
 	var (
-		out  []outcome.Delivery
-		errs []error
-		sent int
-		dups int
+		out      []outcome.Delivery
+		errs     []error
+		sent     int
+		dups     int
+		enriched bool // once, and only when a message will really go out
 	)
 	matches := s.router.Receivers(a.Labels)
 	if len(matches) == 0 {
@@ -133,6 +153,10 @@ func (s *Service) deliver(ctx context.Context, a alert.Alert) ([]outcome.Deliver
 					out = append(out, d)
 					continue
 				}
+			}
+			if !enriched {
+				s.enrich(ctx, &a, log)
+				enriched = true
 			}
 			loc, retry, err := send(ctx, s.channels[ch], a)
 			if err != nil {
@@ -180,4 +204,12 @@ func send(ctx context.Context, n notify.Notifier, a alert.Alert) (location strin
 	}
 	retry, err = n.Notify(ctx, a)
 	return "", retry, err
+}
+
+func (s *Service) enrich(ctx context.Context, a *alert.Alert, log *slog.Logger) {
+	for _, e := range s.enrichers {
+		if err := e.Enrich(ctx, a); err != nil {
+			log.Warn("could not add context to the alert; sending it without", "err", err)
+		}
+	}
 }

@@ -303,3 +303,43 @@ func TestRemediationReportIsNotADuplicateOfItsFinding(t *testing.T) {
 		t.Errorf("chat got %d messages, want 2 (the finding, then its remediation report once)", n)
 	}
 }
+
+// enricherFunc adapts a function to Enricher.
+type enricherFunc func(ctx context.Context, a *alert.Alert) error
+
+func (f enricherFunc) Enrich(ctx context.Context, a *alert.Alert) error { return f(ctx, a) }
+
+func TestEnrichersRunOnceBeforeDelivery(t *testing.T) {
+	cfg, err := config.Parse("test.yaml", []byte(testConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []alert.Alert
+	chat := notify.NotifierFunc(func(_ context.Context, a alert.Alert) (bool, error) { seen = append(seen, a); return false, nil })
+	calls := 0
+	add := enricherFunc(func(_ context.Context, a *alert.Alert) error {
+		calls++
+		a.Logs = &alert.LogEvidence{Lines: []alert.LogLine{{Message: "WARN x"}}}
+		return nil
+	})
+	failing := enricherFunc(func(context.Context, *alert.Alert) error { return errors.New("logs unavailable") })
+	chans := map[string]notify.Notifier{"chat": chat, "pager": chat, "audit": chat}
+	svc, err := New(cfg, chans, nil, nil, WithEnrichers(failing, add))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Handle(t.Context(), readEvent(t, "notifier/sns-alarm-cpu.json")); err != nil {
+		t.Fatal(err)
+	}
+	if calls != 1 {
+		t.Errorf("enricher ran %d times for one alert, want 1", calls)
+	}
+	if len(seen) != 2 {
+		t.Fatalf("delivered %d messages, want 2 (ops: chat, audit)", len(seen))
+	}
+	for _, a := range seen {
+		if a.Logs == nil || a.Logs.Lines[0].Message != "WARN x" {
+			t.Errorf("channel got the alert without the enrichment: %+v", a.Logs)
+		}
+	}
+}

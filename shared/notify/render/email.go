@@ -50,6 +50,8 @@ type emailData struct {
 	Links       []emailLink
 	ID          string
 	Graph       template.URL
+	LogHeading  string
+	LogLines    []string
 }
 
 // emailHTML is parsed once; html/template escapes every value for its
@@ -72,6 +74,13 @@ var emailHTML = template.Must(template.New("email").Parse(`<!DOCTYPE html>
 <tr><th align="left" style="vertical-align:top">{{.Name}}</th><td>{{if .Code}}<code>{{.Value}}</code>{{else}}{{.Value}}{{end}}</td></tr>
 {{- end}}
 </table>
+{{- if .LogHeading}}
+<h3>{{.LogHeading}}</h3>
+{{- if .LogLines}}
+<pre style="white-space:pre-wrap;background:#f6f6f6;padding:8px">{{range .LogLines}}{{.}}
+{{end}}</pre>
+{{- end}}
+{{- end}}
 {{- if .Trail}}
 <h3>CloudTrail</h3>
 <table cellpadding="4" style="border-collapse:collapse">
@@ -142,6 +151,12 @@ func emailText(v view) string {
 		}
 	}
 	writeFacts("", v.facts)
+	if v.logHeading != "" {
+		b.WriteString("\n" + v.logHeading + "\n")
+		for _, l := range v.logLines {
+			b.WriteString("  " + cutText(l) + "\n")
+		}
+	}
 	writeFacts("CloudTrail", v.trail)
 	if len(v.resources) > 0 {
 		b.WriteString("\nResources\n")
@@ -169,6 +184,10 @@ func emailHTMLBody(v view, graph bool) string {
 		Reason:      cutText(v.reason),
 		Description: cutText(v.description),
 		ID:          v.id,
+		LogHeading:  v.logHeading,
+	}
+	for _, l := range v.logLines {
+		d.LogLines = append(d.LogLines, cutText(l))
 	}
 	conv := func(fs []fact) []emailFact {
 		out := make([]emailFact, len(fs))

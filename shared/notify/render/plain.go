@@ -29,6 +29,12 @@ func Text(a alert.Alert, opts Options) string {
 	for _, f := range v.facts {
 		b.WriteString(f.name + ": " + f.value + "\n")
 	}
+	if v.logHeading != "" {
+		b.WriteString(v.logHeading + ":\n")
+		for _, l := range v.logLines {
+			b.WriteString("  " + l + "\n")
+		}
+	}
 	for _, f := range v.trail {
 		b.WriteString(f.name + ": " + f.value + "\n")
 	}

@@ -77,6 +77,10 @@ type view struct {
 	resources   []string
 	links       []alert.Link
 	id          string
+	// logHeading and logLines show a log alarm's matching lines; logMore says
+	// there were more than shown.
+	logHeading string
+	logLines   []string
 }
 
 // newView extracts what messages show from a.
@@ -111,6 +115,11 @@ func newView(a alert.Alert, o Options) view {
 		add(&v.facts, "Recent values", datapoints(m.RecentDatapoints, m.Unit), false)
 		add(&v.facts, "Alarm rule", m.AlarmRule, true)
 		add(&v.facts, "Triggered by", strings.Join(m.TriggeringAlarms, ", "), true)
+	}
+	if ev := a.Logs; ev != nil {
+		add(&v.facts, "Log group", ev.LogGroup, true)
+		add(&v.facts, "Filter pattern", ev.Pattern, true)
+		v.logHeading, v.logLines = logLines(ev, o.maxLines())
 	}
 	add(&v.facts, "Account", account(a, o.AccountAlias), true)
 	add(&v.facts, "Region", region(a), true)
@@ -344,4 +353,33 @@ func stateWord(s alert.State) string {
 		return w
 	}
 	return "UNKNOWN"
+}
+
+// logLines is the heading and the cleaned lines of a log alarm's evidence,
+// at most max of them.
+func logLines(ev *alert.LogEvidence, max int) (string, []string) {
+	lines := make([]string, 0, min(len(ev.Lines), max))
+	for _, l := range ev.Lines {
+		if len(lines) == max {
+			break
+		}
+		line := clean(l.Message)
+		if !l.Time.IsZero() {
+			line = l.Time.UTC().Format("15:04:05") + "  " + line
+		}
+		lines = append(lines, line)
+	}
+	span := ev.From.UTC().Format("15:04") + "–" + ev.To.UTC().Format("15:04 UTC")
+	var heading string
+	switch n := len(ev.Lines); {
+	case n == 0:
+		heading = "No matching log lines found in " + span
+	case ev.More || n > len(lines):
+		heading = fmt.Sprintf("First %d matching log lines in %s (more not shown)", len(lines), span)
+	case n == 1:
+		heading = "1 matching log line in " + span
+	default:
+		heading = fmt.Sprintf("%d matching log lines in %s", n, span)
+	}
+	return heading, lines
 }

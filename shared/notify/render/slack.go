@@ -99,6 +99,14 @@ func Slack(a alert.Alert, opts Options) SlackMessage {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwnText(fit(v.description, SlackMaxSectionText, slackMrkdwnEscaper)), nil, nil))
 	}
 	blocks = append(blocks, slackFieldSections(v.facts)...)
+	if v.logHeading != "" {
+		items := make([]string, len(v.logLines))
+		for i, l := range v.logLines {
+			items[i] = slackCode(l, SlackMaxFieldText)
+		}
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwnText(
+			joinFit("*"+fit(v.logHeading, 200, slackMrkdwnEscaper)+"*\n", items, "\n", SlackMaxSectionText)), nil, nil))
+	}
 	if len(v.trail) > 0 {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwnText("*CloudTrail*"), nil, nil))
 		blocks = append(blocks, slackFieldSections(v.trail)...)

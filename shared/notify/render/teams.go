@@ -101,6 +101,17 @@ func teamsMessage(v view, budget int) TeamsMessage {
 		body = append(body, CardElement{Type: "TextBlock", Text: fit(v.description, budget, teamsEscaper), Wrap: true, IsSubtle: true})
 	}
 	body = append(body, teamsFacts(v.facts, budget))
+	if v.logHeading != "" {
+		items := make([]string, len(v.logLines))
+		for i, l := range v.logLines {
+			items[i] = "- " + fit(l, budget, teamsEscaper)
+		}
+		body = append(body,
+			CardElement{Type: "TextBlock", Text: fit(v.logHeading, 200, teamsEscaper), Weight: "Bolder", Separator: true, Wrap: true})
+		if len(items) > 0 {
+			body = append(body, CardElement{Type: "TextBlock", Text: joinFit("", items, "\n", budget*4), Wrap: true})
+		}
+	}
 	if len(v.trail) > 0 {
 		body = append(body,
 			CardElement{Type: "TextBlock", Text: "CloudTrail", Weight: "Bolder", Separator: true},
