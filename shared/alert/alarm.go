@@ -372,6 +372,7 @@ func fillAlarm(a *Alert, name, arn, region, account string, m *Metric) {
 		a.Severity = DefaultAlarmSeverity
 	}
 	a.addLink("Alarm in CloudWatch", AlarmConsoleURL(region, name))
+	a.addLink("Runbook", RunbookFromText(a.Description))
 	a.finish()
 }
 

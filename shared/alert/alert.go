@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"time"
 
@@ -300,6 +301,19 @@ func NormalizeSeverity(s string) string {
 		return SeverityLow
 	case "info", "informational", "information", "none":
 		return SeverityInfo
+	}
+	return ""
+}
+
+// runbookRE finds a "runbook: <url>" marker on a line of its own, the form
+// infra writes into the descriptions of the alarms it creates.
+var runbookRE = regexp.MustCompile(`(?im)^[ \t]*runbook[ \t]*[:=][ \t]*(https?://[^\s<>"]+)`)
+
+// RunbookFromText returns the http(s) URL of the first "runbook: <url>"
+// line in s, or "".
+func RunbookFromText(s string) string {
+	if m := runbookRE.FindStringSubmatch(s); m != nil {
+		return m[1]
 	}
 	return ""
 }
