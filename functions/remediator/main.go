@@ -33,7 +33,9 @@ func main() {
 		Logger:     rt.Logger,
 	}
 	if rt.Env.Table != "" {
-		deps.Audit = state.NewStore(dynamodb.NewFromConfig(rt.AWS), rt.Env.Table, time.Now)
+		db := dynamodb.NewFromConfig(rt.AWS)
+		deps.Audit = state.NewStore(db, rt.Env.Table, time.Now)
+		deps.Counter = remediate.NewTableCounter(db, rt.Env.Table)
 	} else {
 		rt.Logger.Warn("no state table configured: decisions are not audited and redeliveries are not detected")
 	}

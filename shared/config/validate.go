@@ -783,8 +783,10 @@ func (v *validator) remediation() {
 		v.errf(gp+".max_actions_per_hour", "must be at least 1")
 	}
 	for i, a := range g.ProtectedARNs {
-		if _, err := path.Match(a, ""); err != nil || a == "" {
-			v.errf(indexPath(gp+".protected_arns", i), "%q is not a valid glob pattern", a)
+		// Only * and ? are wildcards: ARNs hold none of the other glob
+		// metacharacters, and the remediator matches with exactly these two.
+		if a == "" || strings.ContainsAny(a, `[]{}\`) {
+			v.errf(indexPath(gp+".protected_arns", i), "%q is not a valid pattern (only * and ? are wildcards)", a)
 		}
 	}
 	for _, list := range []struct {

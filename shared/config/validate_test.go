@@ -165,7 +165,8 @@ func TestValidateRules(t *testing.T) {
 		{"opt out tag", "remediation:\n  guardrails:\n    opt_out_tag: \"=off\"\n", "4:5", "needs a tag key"},
 		{"cooldown", "remediation:\n  guardrails:\n    cooldown: soon\n", "4:5", `"soon" is not a duration`},
 		{"max actions explicit zero", "remediation:\n  guardrails:\n    max_actions_per_hour: 0\n", "4:5", "must be at least 1"},
-		{"protected arn glob", "remediation:\n  guardrails:\n    protected_arns: [\"arn:aws:ec2:[\"]\n", "4:22", "is not a valid glob pattern"},
+		{"protected arn glob", "remediation:\n  guardrails:\n    protected_arns: [\"arn:aws:ec2:[\"]\n", "4:22", "is not a valid pattern (only * and ? are wildcards)"},
+		{"protected arn braces", "remediation:\n  guardrails:\n    protected_arns: [\"arn:aws:s3:::{a,b}\"]\n", "4:22", "only * and ? are wildcards"},
 		{"allow accounts", "remediation:\n  guardrails:\n    allow_accounts: [\"123\"]\n", "4:22", `remediation.guardrails.allow_accounts[0]: "123" is not a 12-digit account id`},
 		{"deny regions", "remediation:\n  guardrails:\n    deny_regions: [mars-1]\n", "4:20", `"mars-1" is not a region code`},
 	}

@@ -7,6 +7,28 @@
 // Planning only reads (Describe*/Get*/List*), so dry-run never mutates; an
 // empty plan means the resource is already in the wanted state, which makes
 // every action idempotent.
+//
+// Each rule that matches a trigger passes these checks in order; the first
+// that refuses skips the action and names itself (alert.Remediation.Guardrail)
+// in the audit record and the Watchkeeper Remediation event:
+//
+//  1. kill switch (GuardrailKillSwitch): the SSM parameter is off;
+//  2. idempotency: the trigger+rule was already handled (counted as a
+//     duplicate, not recorded again);
+//  3. scope (GuardrailRegion, GuardrailAccount): the target is in another
+//     region than the remediator's clients, or outside allow_regions /
+//     allow_accounts, or in deny_regions / deny_accounts;
+//  4. protected (GuardrailProtected): the target's ARN (built from its type,
+//     id, region and account when the trigger gives none) matches a
+//     protected_arns glob;
+//  5. opt-out tag (GuardrailOptOut): read while planning, which only reads;
+//  6. cooldown (GuardrailCooldown): the same action changed the same
+//     resource less than guardrails.cooldown ago;
+//  7. circuit (GuardrailCircuitOpen): the rule already made
+//     max_actions_per_hour changes in this UTC hour; the first refusal of
+//     the hour also publishes one event labelled LabelCircuit=CircuitOpened;
+//  8. plan or apply: dry-run records the plan (and never counts), enforce
+//     applies, verifies, and starts the cooldown.
 package remediate
 
 import (

@@ -59,6 +59,9 @@ type Deps struct {
 	Publisher Publisher
 	// KillSwitch stops every action when off; nil means always enabled.
 	KillSwitch KillSwitch
+	// Counter keeps the blast-radius counters (NewTableCounter over the
+	// state table); nil disables the max_actions_per_hour circuit.
+	Counter Counter
 	// Now defaults to time.Now.
 	Now func() time.Time
 	// Logger defaults to discarding.
@@ -69,6 +72,7 @@ type Deps struct {
 type Service struct {
 	rules   []rule
 	optOut  optOutTag
+	guards  guardrails
 	clients Clients
 	deps    Deps
 	now     func() time.Time
@@ -131,6 +135,9 @@ func New(cfg *config.Config, reg *Registry, clients Clients, deps Deps) (*Servic
 		errs = append(errs, fmt.Errorf("remediation.mode: %q is not %s or %s", global, config.ModeDryRun, config.ModeEnforce))
 	}
 	s := &Service{optOut: parseOptOut(r.Guardrails.OptOutTag), clients: clients, deps: deps, now: deps.Now, logger: deps.Logger}
+	guards, gerrs := compileGuardrails(r.Guardrails)
+	s.guards = guards
+	errs = append(errs, gerrs...)
 	for i, rc := range r.Rules {
 		where := fmt.Sprintf("remediation.rules[%d] (%s)", i, rc.Name)
 		c := rule{name: rc.Name, mode: rc.Mode}
@@ -164,6 +171,9 @@ func New(cfg *config.Config, reg *Registry, clients Clients, deps Deps) (*Servic
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Audit != nil && deps.Counter == nil {
+		s.logger.Warn("no blast-radius counter: max_actions_per_hour is not enforced")
 	}
 	return s, nil
 }
@@ -296,25 +306,32 @@ func decisionID(a *alert.Alert, rule string) string {
 // decide runs one rule on one alert and records the decision. dup is true
 // for a trigger+rule already handled. The trigger+rule is marked handled only
 // when the decision did not fail and was recorded, so a retry repeats
-// exactly the failed and unrecorded decisions.
+// exactly the failed and unrecorded decisions. The kill switch is read
+// before the idempotency mark: it is read once per invocation, the mark once
+// per decision.
 func (s *Service) decide(ctx context.Context, a *alert.Alert, r *rule, ks *killState) (rem outcome.Remediation, dup bool, err error) {
 	id := decisionID(a, r.name)
 	mark := AuditKind + "#" + id
 	log := s.logger.With("rule", r.name, "action", r.action.Name(), "alert", a.ID, "key", a.Key)
-	var d decision
-	if s.deps.Audit != nil {
+	d := decision{rule: r.name, action: r.action.Name(), mode: r.mode}
+	on, kerr := ks.get(ctx)
+	switch {
+	case kerr != nil:
+		d = d.fail("kill switch", kerr)
+	case !on:
+		d = d.skip(GuardrailKillSwitch, "kill switch is off: remediation is stopped")
+	case s.deps.Audit != nil:
 		seen, err := s.deps.Audit.Seen(ctx, state.Dedup, mark)
 		switch {
 		case err != nil:
-			err = fmt.Errorf("idempotency check: %w", err)
-			d = decision{rule: r.name, action: r.action.Name(), mode: r.mode, outcome: alert.OutcomeFailed, detail: err.Error(), err: err}
+			d = d.fail("idempotency check", err)
 		case seen:
 			log.Info("trigger already handled")
 			return outcome.Remediation{}, true, nil
 		}
 	}
 	if d.outcome == "" {
-		d = s.evaluate(ctx, a, r, ks)
+		d = s.evaluate(ctx, log, a, r)
 	}
 	rem, recErr := s.record(ctx, log, a, id, d)
 	if err := errors.Join(d.err, recErr); err != nil {
@@ -328,58 +345,119 @@ func (s *Service) decide(ctx context.Context, a *alert.Alert, r *rule, ks *killS
 	return rem, false, nil
 }
 
-// evaluate walks the guardrails and runs the action.
-func (s *Service) evaluate(ctx context.Context, a *alert.Alert, r *rule, ks *killState) decision {
+func (d decision) skip(guardrail, why string) decision {
+	d.outcome, d.guardrail, d.detail = alert.OutcomeSkipped, guardrail, why
+	return d
+}
+
+func (d decision) fail(stage string, err error) decision {
+	d.outcome, d.err = alert.OutcomeFailed, fmt.Errorf("%s: %w", stage, err)
+	d.detail = d.err.Error()
+	return d
+}
+
+// evaluate walks the guardrails after the kill switch and idempotency mark,
+// in the order the package doc gives, and runs the action.
+func (s *Service) evaluate(ctx context.Context, log *slog.Logger, a *alert.Alert, r *rule) decision {
 	d := decision{rule: r.name, action: r.action.Name(), mode: r.mode}
-	skip := func(guardrail, why string) decision {
-		d.outcome, d.guardrail, d.detail = alert.OutcomeSkipped, guardrail, why
-		return d
-	}
-	fail := func(stage string, err error) decision {
-		d.outcome, d.err = alert.OutcomeFailed, fmt.Errorf("%s: %w", stage, err)
-		d.detail = d.err.Error()
-		return d
-	}
-	on, err := ks.get(ctx)
-	if err != nil {
-		return fail("kill switch", err)
-	}
-	if !on {
-		return skip(GuardrailKillSwitch, "kill switch is off: remediation is stopped")
-	}
 	t, err := r.action.Target(*a, r.params)
 	if err != nil {
 		if errors.Is(err, ErrNoTarget) {
-			return skip("", err.Error())
+			return d.skip("", err.Error())
 		}
-		return fail("find target", err)
+		return d.fail("find target", err)
 	}
 	d.target = t
-	if t.Region != "" && s.clients.Region != "" && t.Region != s.clients.Region {
-		return skip(GuardrailRegion, fmt.Sprintf("%s is in %s; this remediator acts in %s", t.Name(), t.Region, s.clients.Region))
+	account := t.Account
+	if account == "" {
+		account = a.Label(alert.LabelAccount)
+	}
+	if g, why := s.guards.scope(t, account, t.Region, s.clients.Region); g != "" {
+		return d.skip(g, why)
+	}
+	region := t.Region
+	if region == "" && !global(t.Type) {
+		region = s.clients.Region
+	}
+	arn := targetARN(t, account, region)
+	if p := s.guards.protectedBy(arn); p != "" {
+		return d.skip(GuardrailProtected, fmt.Sprintf("%s (%s) matches protected_arns pattern %q", t.Name(), arn, p))
 	}
 	plan, err := r.action.Plan(ctx, s.clients, t, r.params)
 	if err != nil {
-		return fail("plan", err)
+		return d.fail("plan", err)
 	}
 	if plan.TagsRead && s.optOut.in(plan.Tags) {
-		return skip(GuardrailOptOut, fmt.Sprintf("%s is tagged %s", t.Name(), s.optOut))
+		return d.skip(GuardrailOptOut, fmt.Sprintf("%s is tagged %s", t.Name(), s.optOut))
+	}
+	resource := arn
+	if resource == "" {
+		resource = t.Type + "/" + t.Name()
+	}
+	cool := cooldownID(r.action.Name(), resource)
+	if s.deps.Audit != nil && s.guards.cooldown > 0 {
+		cooling, err := s.deps.Audit.Seen(ctx, state.Dedup, cool)
+		if err != nil {
+			return d.fail("cooldown check", err)
+		}
+		if cooling {
+			return d.skip(GuardrailCooldown, fmt.Sprintf("%s changed %s less than %s ago (cooldown)", r.action.Name(), t.Name(), s.guards.cooldown))
+		}
 	}
 	if plan.Empty() {
-		return skip("", "nothing to do: "+plan.Summary)
+		return d.skip("", "nothing to do: "+plan.Summary)
 	}
+	now := s.now()
+	window := windowOf(now)
+	counter := counterID(r.name, window)
+	circuitOpen := fmt.Sprintf("circuit open: rule %s made its max_actions_per_hour (%d) changes in the hour from %s:00 UTC; would %s",
+		r.name, s.guards.maxPerHour, window, plan.Detail())
 	d.detail = plan.Detail()
 	if r.mode != config.ModeEnforce {
+		// Dry-run never counts, but says when enforcing would be refused.
+		if s.deps.Counter != nil {
+			n, err := s.deps.Counter.Count(ctx, counter)
+			if err != nil {
+				return d.fail("blast-radius counter", err)
+			}
+			if n >= s.guards.maxPerHour {
+				return d.skip(GuardrailCircuitOpen, circuitOpen)
+			}
+		}
 		d.outcome = alert.OutcomePlanned
 		return d
 	}
+	if s.deps.Counter != nil {
+		expires := now.UTC().Truncate(CircuitWindow).Add(counterTTL)
+		ok, err := s.deps.Counter.Take(ctx, counter, s.guards.maxPerHour, expires)
+		if err != nil {
+			return d.fail("blast-radius counter", err)
+		}
+		if !ok {
+			if err := s.announceCircuit(ctx, a, r, window); err != nil {
+				// The decision stands; only its announcement is lost.
+				log.Error("circuit-opened event not recorded", "error", err)
+			}
+			return d.skip(GuardrailCircuitOpen, circuitOpen)
+		}
+	}
 	if err := r.action.Apply(ctx, s.clients, plan); err != nil {
-		return fail("apply", err)
+		if s.deps.Counter != nil {
+			if gerr := s.deps.Counter.Give(ctx, counter); gerr != nil {
+				log.Error("blast-radius counter not given back", "error", gerr)
+			}
+		}
+		return d.fail("apply", err)
 	}
 	// From here the change is made: keep the undo even if verification fails.
 	d.undo = r.action.Undo(plan)
+	if s.deps.Audit != nil && s.guards.cooldown > 0 {
+		if _, err := s.deps.Audit.MarkOnce(ctx, state.Dedup, cool, s.guards.cooldown); err != nil {
+			log.Error("cooldown not started", "error", err)
+		}
+	}
 	if err := r.action.Verify(ctx, s.clients, plan); err != nil {
-		return fail("verify", err)
+		return d.fail("verify", err)
 	}
 	d.outcome = alert.OutcomeApplied
 	return d

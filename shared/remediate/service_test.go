@@ -93,18 +93,26 @@ var (
 
 // harness is a service over moto with an audit table and a bus recorder.
 type harness struct {
-	env   motoEnv
-	store *state.Store
-	bus   *busRecorder
-	svc   *Service
-	clk   *clock
+	env     motoEnv
+	store   *state.Store
+	bus     *busRecorder
+	svc     *Service
+	clk     *clock
+	counter *TableCounter
 }
+
+// harnessTable is the state table of a harness.
+const harnessTable = "watchkeeper-state"
 
 func newHarness(t *testing.T, cfg *config.Config, mutate ...func(*Clients, *Deps)) *harness {
 	t.Helper()
 	env := startMoto(t)
-	store, _ := env.seedTable(t, "watchkeeper-state")
-	h := &harness{env: env, store: store, bus: &busRecorder{t: t}, clk: newClock()}
+	_, db := env.seedTable(t, harnessTable)
+	clk := newClock()
+	// The store shares the service's clock, so cooldowns and marks expire
+	// when the test advances it.
+	h := &harness{env: env, store: state.NewStore(db, harnessTable, clk.now), counter: NewTableCounter(db, harnessTable),
+		bus: &busRecorder{t: t}, clk: clk}
 	h.svc = h.build(t, cfg, mutate...)
 	return h
 }
@@ -112,7 +120,7 @@ func newHarness(t *testing.T, cfg *config.Config, mutate ...func(*Clients, *Deps
 func (h *harness) build(t *testing.T, cfg *config.Config, mutate ...func(*Clients, *Deps)) *Service {
 	t.Helper()
 	clients := h.env.clients()
-	deps := Deps{Audit: h.store, Publisher: h.bus, Now: h.clk.now,
+	deps := Deps{Audit: h.store, Counter: h.counter, Publisher: h.bus, Now: h.clk.now,
 		KillSwitch: NewSSMKillSwitch(ssm.NewFromConfig(h.env.cfg), cfg.Remediation.KillSwitchParameter, h.clk.now)}
 	for _, m := range mutate {
 		m(&clients, &deps)
