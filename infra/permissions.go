@@ -12,6 +12,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/watchkeeper/watchkeeper/shared/config"
+	"github.com/watchkeeper/watchkeeper/shared/evidence"
 	"github.com/watchkeeper/watchkeeper/shared/remediate"
 	"github.com/watchkeeper/watchkeeper/shared/sweep"
 )
@@ -179,8 +180,8 @@ func notifierGrants(cfg *config.Config, env arnEnv) ([]grant, error) {
 		})
 	}
 
-	grants = append(grants,
-		grant{
+	if evidence.GraphsShown(cfg.Notifications.Channels) {
+		grants = append(grants, grant{
 			Sid:       "RenderMetricGraphs",
 			Actions:   []string{"cloudwatch:GetMetricWidgetImage"},
 			Resources: []string{"*"},
@@ -188,7 +189,9 @@ func notifierGrants(cfg *config.Config, env arnEnv) ([]grant, error) {
 				`/^Resource::\*$/`: "cloudwatch:GetMetricWidgetImage supports no resource-level permissions (Service " +
 					"Authorization Reference, Amazon CloudWatch); it only renders a graph of metrics and reads nothing else.",
 			},
-		},
+		})
+	}
+	grants = append(grants,
 		grant{
 			Sid:       "DescribeAlarms",
 			Actions:   []string{"cloudwatch:DescribeAlarms"},

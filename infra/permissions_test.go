@@ -120,7 +120,7 @@ func TestNotifierGrants(t *testing.T) {
 		{
 			name: "no channels: only the CloudWatch reads",
 			want: map[string][]string{
-				"RenderMetricGraphs":     {"*"},
+				"RenderMetricGraphs":     nil, // no email channel shows a graph
 				"DescribeAlarms":         {"arn:aws:cloudwatch:eu-west-2:111122223333:alarm:*"},
 				"ReadChannelSecrets":     nil,
 				"ReadChannelParameters":  nil,

@@ -10,6 +10,7 @@ import (
 	_ "time/tzdata" // provided.al2023 has no zoneinfo
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -50,7 +51,11 @@ func main() {
 		fmt.Fprintf(os.Stderr, "notifier: channels: %v\n", err)
 		os.Exit(1)
 	}
-	enrich := dispatch.WithEnrichers(evidence.NewLogLines(cloudwatchlogs.NewFromConfig(rt.AWS), rt.Config.Alarms.Log, 0))
+	enrichers := []dispatch.Enricher{evidence.NewLogLines(cloudwatchlogs.NewFromConfig(rt.AWS), rt.Config.Alarms.Log, 0)}
+	if evidence.GraphsShown(rt.Config.Notifications.Channels) {
+		enrichers = append(enrichers, evidence.NewGraph(cloudwatch.NewFromConfig(rt.AWS)))
+	}
+	enrich := dispatch.WithEnrichers(enrichers...)
 	var svc *dispatch.Service
 	if rt.Env.Table != "" {
 		svc, err = dispatch.New(rt.Config, chans, state.NewStore(dynamodb.NewFromConfig(rt.AWS), rt.Env.Table, time.Now), rt.Logger, enrich)
@@ -64,3 +69,4 @@ func main() {
 	}
 	lambda.StartHandlerFunc(svc.Handle, lambda.WithEnableSIGTERM(func() { rt.Logger.Info("shutting down") }))
 }
+

@@ -127,6 +127,9 @@ type Alert struct {
 	// Logs are the log lines behind a log metric filter alarm, added by the
 	// notifier before it renders the alert.
 	Logs *LogEvidence `json:"logs,omitempty"`
+	// Graph is a PNG of the alarm's metric around the state change, added by
+	// the notifier; it is not part of the alert's JSON.
+	Graph []byte `json:"-"`
 }
 
 // LogEvidence is what a log alarm's filter matched over the alarm window.

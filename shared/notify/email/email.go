@@ -102,7 +102,11 @@ func Input(from string, to []string, a alert.Alert, opts render.Options) (*sesv2
 
 // Notify sends a once (the SDK retries throttling itself).
 func (n *Notifier) Notify(ctx context.Context, a alert.Alert) (bool, error) {
-	in, err := Input(n.from, n.to, a, n.render)
+	opts := n.render
+	if len(a.Graph) > 0 {
+		opts.GraphPNG = a.Graph // inline, referenced from the HTML part
+	}
+	in, err := Input(n.from, n.to, a, opts)
 	if err != nil {
 		return false, fmt.Errorf("email channel %q: %w", n.name, err)
 	}

@@ -146,7 +146,11 @@ func (n *Notifier) content(a alert.Alert) ([]byte, error) {
 	case FormatTeams:
 		return indent(render.Teams(a, n.render))
 	case FormatEmail:
-		return render.EML(n.from, n.to, a, n.render), nil
+		opts := n.render
+		if len(a.Graph) > 0 {
+			opts.GraphPNG = a.Graph // inline, as the email channel sends it
+		}
+		return render.EML(n.from, n.to, a, opts), nil
 	case FormatText:
 		return []byte(render.Text(a, n.render)), nil
 	}
