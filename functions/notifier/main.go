@@ -69,4 +69,3 @@ func main() {
 	}
 	lambda.StartHandlerFunc(svc.Handle, lambda.WithEnableSIGTERM(func() { rt.Logger.Info("shutting down") }))
 }
-

@@ -50,7 +50,9 @@ type Option func(*Service)
 // WithEnrichers runs es, in order, on every alert that is about to be
 // delivered. An enricher's error is logged and the alert goes out without
 // what it would have added: context is worth less than the message.
-func WithEnrichers(es ...Enricher) Option { return func(s *Service) { s.enrichers = append(s.enrichers, es...) } }
+func WithEnrichers(es ...Enricher) Option {
+	return func(s *Service) { s.enrichers = append(s.enrichers, es...) }
+}
 
 // New builds the service from a validated config and the built channels.
 // marks may be nil (no table: every alert is sent, as in a bare local run).
