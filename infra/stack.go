@@ -212,9 +212,6 @@ func constructID(name string) string {
 // not turn into resources yet, so synth says so instead of staying silent.
 func notDeployedYet(cfg *config.Config) []string {
 	var out []string
-	if d := cfg.Detection; len(d.Packs) > 0 {
-		out = append(out, "detection.packs (built-in rule packs; the detector evaluates detection.rules only)")
-	}
 	if d := cfg.Detection; len(d.SigmaFiles) > 0 {
 		out = append(out, "detection.sigma_files")
 	}

@@ -3,17 +3,20 @@ package detect
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/watchkeeper/watchkeeper/shared/alert"
 	"github.com/watchkeeper/watchkeeper/shared/cloudtrail"
 	"github.com/watchkeeper/watchkeeper/shared/config"
+	"github.com/watchkeeper/watchkeeper/shared/detect/packs"
 	"github.com/watchkeeper/watchkeeper/shared/filterpattern"
 )
 
-// PatternEngine evaluates custom rules written as CloudWatch Logs filter
-// patterns over the CloudTrail record, then drops what a suppression covers.
-// Patterns are compiled once; each record is decoded once for all of them.
+// PatternEngine evaluates the built-in packs' rules and custom rules, all
+// CloudWatch Logs filter patterns over the CloudTrail record, then drops what
+// a suppression covers (pack rules by their id too). Patterns are compiled
+// once; each record is decoded once for all of them.
 type PatternEngine struct {
 	rules        []patternRule
 	suppressions []suppression
@@ -21,8 +24,11 @@ type PatternEngine struct {
 }
 
 type patternRule struct {
-	config.DetectionRule
-	pattern *filterpattern.Pattern
+	id, title, severity string
+	// description is what findings carry: for pack rules it ends with the
+	// ATT&CK technique and, for CIS rules, the control ids.
+	description string
+	pattern     *filterpattern.Pattern
 }
 
 type suppression struct {
@@ -31,21 +37,52 @@ type suppression struct {
 	until    time.Time
 }
 
-// NewPatternEngine compiles the config's custom rules and suppressions. It
-// reports every bad pattern, matcher or expiry at once.
+// NewPatternEngine loads the packs named in d.Packs, compiles the config's
+// custom rules and suppressions, and reports every unknown pack, bad pattern,
+// rule id used twice, matcher or expiry at once.
 func NewPatternEngine(d config.Detection, now func() time.Time) (*PatternEngine, error) {
 	if now == nil {
 		now = time.Now
 	}
 	e := &PatternEngine{now: now}
 	var errs []error
+	ruleFrom := map[string]string{} // rule id -> where it was defined
+	loaded := map[string]bool{}
+	for i, name := range d.Packs {
+		if loaded[name] {
+			continue
+		}
+		loaded[name] = true
+		pk, err := packs.Load(name)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("detection.packs[%d]: %w", i, err))
+			continue
+		}
+		for _, r := range pk.Rules {
+			p, err := r.Compile()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("detection.packs[%d] (%s): %w", i, name, err))
+				continue
+			}
+			ruleFrom[r.ID] = "pack " + name
+			e.rules = append(e.rules, patternRule{
+				id: r.ID, title: r.Title, severity: r.Severity,
+				description: packDescription(r), pattern: p,
+			})
+		}
+	}
 	for i, r := range d.Rules {
+		if from, dup := ruleFrom[r.ID]; dup {
+			errs = append(errs, fmt.Errorf("detection.rules[%d] (%s): id already used by %s", i, r.ID, from))
+			continue
+		}
 		p, err := filterpattern.Compile(r.Pattern)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("detection.rules[%d] (%s): %w", i, r.ID, err))
 			continue
 		}
-		e.rules = append(e.rules, patternRule{DetectionRule: r, pattern: p})
+		ruleFrom[r.ID] = fmt.Sprintf("detection.rules[%d]", i)
+		e.rules = append(e.rules, patternRule{id: r.ID, title: r.Title, severity: r.Severity, description: r.Description, pattern: p})
 	}
 	for i, s := range d.Suppressions {
 		ms, err := config.ParseMatchers(s.Matchers)
@@ -83,10 +120,10 @@ func (e *PatternEngine) Evaluate(rec *cloudtrail.Record, raw []byte) []Match {
 		if labels == nil {
 			labels = alert.FromCloudTrail(rec).Labels
 		}
-		if e.suppressed(r.ID, labels) {
+		if e.suppressed(r.id, labels) {
 			continue
 		}
-		out = append(out, Match{Rule: r.ID, Title: r.Title, Severity: r.Severity, Description: r.Description})
+		out = append(out, Match{Rule: r.id, Title: r.title, Severity: r.severity, Description: r.description})
 	}
 	return out
 }
@@ -103,4 +140,24 @@ func (e *PatternEngine) suppressed(rule string, labels map[string]string) bool {
 		}
 	}
 	return false
+}
+
+// packDescription is a pack rule's description followed by its references, so
+// findings carry the ATT&CK technique and CIS control through
+// alert.FindingFromRecord without a field of their own.
+func packDescription(r packs.Rule) string {
+	var b strings.Builder
+	b.WriteString(strings.TrimSpace(r.Description))
+	b.WriteString("\n\nATT&CK: ")
+	b.WriteString(r.Technique)
+	if r.Control != "" {
+		b.WriteString("\nCIS AWS Foundations Benchmark: ")
+		b.WriteString(r.Control)
+		if r.SecurityHub != "" {
+			b.WriteString(" (Security Hub ")
+			b.WriteString(r.SecurityHub)
+			b.WriteString(")")
+		}
+	}
+	return b.String()
 }
