@@ -1,5 +1,7 @@
 package config
 
+import "github.com/watchkeeper/watchkeeper/shared/alert"
+
 // Logical function names, in the fixed order FunctionNames returns them.
 const (
 	FunctionNotifier   = "notifier"
@@ -67,19 +69,18 @@ func FileFormats() []string {
 	return []string{FormatSlack, FormatTeams, FormatEmail, FormatText, FormatJSON}
 }
 
-// Severities, most to least severe.
+// Severities, most to least severe: the alert model's, so a configured
+// severity is one every alert and finding can carry.
 const (
-	SeverityCritical = "critical"
-	SeverityHigh     = "high"
-	SeverityMedium   = "medium"
-	SeverityLow      = "low"
-	SeverityInfo     = "info"
+	SeverityCritical = alert.SeverityCritical
+	SeverityHigh     = alert.SeverityHigh
+	SeverityMedium   = alert.SeverityMedium
+	SeverityLow      = alert.SeverityLow
+	SeverityInfo     = alert.SeverityInfo
 )
 
 // Severities lists the severities from most to least severe.
-func Severities() []string {
-	return []string{SeverityCritical, SeverityHigh, SeverityMedium, SeverityLow, SeverityInfo}
-}
+func Severities() []string { return alert.Severities() }
 
 // Remediation modes (Remediation.Mode, RemediationRule.Mode).
 const (
