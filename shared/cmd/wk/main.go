@@ -4,6 +4,7 @@
 //	wk demo [-config <file>] [-events <dir>]             replay every sample event against a local moto account
 //	wk rie [-dir <dir>]                                    build the pinned emulator, print its path
 //	wk redrive -fn <name> [-stack <name>] [-limit N]       replay a deployed function's on-failure queue
+//	wk test-pattern -pattern <p> [-file <log>]             print the lines a filter pattern matches
 //
 // The logic lives in shared/localrun; this file parses flags and maps results
 // to exit codes.
@@ -49,6 +50,7 @@ const usage = `usage:
   wk demo [-config <file>] [-events <dir>]             replay the sample events against a local moto account
   wk rie [-dir <dir>]                                    build the pinned Lambda Runtime Interface Emulator
   wk redrive -fn <name> [-stack <name>] [-limit N]       replay a deployed function's on-failure queue (your AWS credentials)
+  wk test-pattern -pattern <p> [-file <log>]             print the lines of a log file a filter pattern matches
 Run "wk <command> -h" for a command's flags.
 `
 
@@ -67,6 +69,8 @@ func run(ctx context.Context, args, env []string, stdout, stderr io.Writer, tty 
 		return runRIE(ctx, args[1:], stdout, stderr)
 	case "redrive":
 		return runRedrive(ctx, args[1:], stdout, stderr)
+	case "test-pattern":
+		return runTestPattern(args[1:], os.Stdin, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
