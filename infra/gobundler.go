@@ -91,8 +91,9 @@ func goBuild(root, pkg, out string) error {
 	return nil
 }
 
-// prebuiltIsFresh reports whether binary exists and is newer than every Go
-// source under functions/ and shared/ and than go.mod and go.sum.
+// prebuiltIsFresh reports whether binary exists and is newer than every
+// non-test file under functions/ and shared/ (Go code and embedded data) and
+// than go.mod and go.sum.
 func prebuiltIsFresh(root, binary string) (bool, error) {
 	info, err := os.Stat(binary)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -131,7 +132,12 @@ func newestSource(root string) (time.Time, error) {
 			if err != nil {
 				return err
 			}
-			if d.IsDir() || !strings.HasSuffix(path, ".go") {
+			// Every file but tests counts: packages embed data (the detection
+			// packs' YAML) that changes the binary as much as Go code does.
+			if d.IsDir() && d.Name() == "testdata" {
+				return filepath.SkipDir
+			}
+			if d.IsDir() || strings.HasSuffix(path, "_test.go") {
 				return nil
 			}
 			return consider(path)

@@ -21,6 +21,9 @@ func fakeRepo(t *testing.T, src time.Time) string {
 		"shared/lib/lib.go":       "package lib\n",
 		"shared/lib/README.md":    "not a Go file\n",
 		"functions/demo/notes.md": "not a Go file\n",
+		"shared/lib/rules.yaml":   "embedded data\n",
+		"shared/lib/lib_test.go":  "package lib\n",
+		"shared/lib/testdata/x":   "test input\n",
 	}
 	for name, body := range files {
 		path := filepath.Join(root, name)
@@ -68,7 +71,9 @@ func TestPrebuiltIsFresh(t *testing.T) {
 		{name: "older than the sources", binary: ptr(-time.Hour), want: false},
 		{name: "a shared package changed since", binary: ptr(time.Hour), touch: "shared/lib/lib.go", want: false},
 		{name: "go.sum changed since", binary: ptr(time.Hour), touch: "go.sum", want: false},
-		{name: "only a non-Go file changed", binary: ptr(time.Hour), touch: "shared/lib/README.md", want: true},
+		{name: "embedded data changed since", binary: ptr(time.Hour), touch: "shared/lib/rules.yaml", want: false},
+		{name: "only a test changed", binary: ptr(time.Hour), touch: "shared/lib/lib_test.go", want: true},
+		{name: "only test data changed", binary: ptr(time.Hour), touch: "shared/lib/testdata/x", want: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
