@@ -415,8 +415,11 @@ func TestActionsWithoutClientFail(t *testing.T) {
 
 // minimalParams are parameters every built-in accepts.
 func minimalParams(action string) map[string]any {
-	if action == "asg-adjust-capacity" {
+	switch action {
+	case "asg-adjust-capacity":
 		return map[string]any{"by": 1}
+	case "ec2-isolate-instance":
+		return map[string]any{"quarantine_group_id": "sg-0aaaaaaaaaaaaaaaa"}
 	}
 	return nil
 }

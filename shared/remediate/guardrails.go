@@ -134,11 +134,18 @@ func compileGlob(p string) (glob, error) {
 
 func (g glob) match(s string) bool { return g.re.MatchString(s) }
 
-// protectedBy returns the first protected pattern arn matches, or "".
+// arnSep joins the ARNs of a target that names several resources (EC2
+// instances); ARNs never contain a space.
+const arnSep = " "
+
+// protectedBy returns the first protected pattern arn (or, for a target of
+// several resources, any of its ARNs) matches, or "".
 func (g *guardrails) protectedBy(arn string) string {
-	for _, p := range g.protected {
-		if p.match(arn) {
-			return p.pattern
+	for _, one := range strings.Split(arn, arnSep) {
+		for _, p := range g.protected {
+			if p.match(one) {
+				return p.pattern
+			}
 		}
 	}
 	return ""
@@ -214,6 +221,26 @@ func targetARN(t Target, account, region string) string {
 		return fmt.Sprintf("arn:%s:s3:::%s", p, t.ID)
 	case "AWS::IAM::AccessKey":
 		return fmt.Sprintf("arn:%s:iam::%s:user/%s", p, account, t.Parent)
+	case instanceType:
+		// Several instances give several ARNs; protectedBy checks each.
+		arns := make([]string, 0, 1)
+		for _, id := range instanceIDs(t) {
+			arns = append(arns, fmt.Sprintf("arn:%s:ec2:%s:%s:instance/%s", p, region, account, id))
+		}
+		return strings.Join(arns, arnSep)
+	case "AWS::EC2::Snapshot":
+		return fmt.Sprintf("arn:%s:ec2:%s::snapshot/%s", p, region, t.ID)
+	case "AWS::KMS::Key":
+		return fmt.Sprintf("arn:%s:kms:%s:%s:key/%s", p, region, account, t.ID)
+	case iamUserType:
+		return fmt.Sprintf("arn:%s:iam::%s:user/%s", p, account, t.ID)
+	case iamRoleType:
+		return fmt.Sprintf("arn:%s:iam::%s:role/%s", p, account, t.ID)
+	case "AWS::GuardDuty::Detector":
+		return fmt.Sprintf("arn:%s:guardduty:%s:%s:detector/%s", p, region, account, t.ID)
+	case "AWS::Config::ConfigurationRecorder":
+		// The real ARN ends in a recorder id the trigger does not know.
+		return fmt.Sprintf("arn:%s:config:%s:%s:configuration-recorder/%s/*", p, region, account, t.ID)
 	}
 	return ""
 }

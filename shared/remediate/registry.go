@@ -38,6 +38,16 @@ func builtins() []Action {
 		cloudTrailStartLogging{},
 		s3BlockPublicAccess{},
 		iamDeactivateAccessKey{},
+		ec2StopInstances{},
+		ec2RebootInstances{},
+		ec2EnforceIMDSv2{},
+		ec2IsolateInstance{},
+		ebsSnapshotPrivate{},
+		kmsCancelKeyDeletion{},
+		iamAttachDenyAll{},
+		iamDetachAdminPolicy{},
+		guardDutyEnableDetector{},
+		configStartRecorder{},
 	}
 }
 

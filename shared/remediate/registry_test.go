@@ -108,6 +108,25 @@ func examplePlan(a Action) Plan {
 		p.Data = &s3Plan{Bucket: "b", Existed: true}
 	case iamDeactivateAccessKey:
 		p.Data = &keyPlan{User: "u", KeyID: "AKIA0000000000000000"}
+	case ec2StopInstances, ec2EnforceIMDSv2:
+		p.Data = &instancePlan{Instances: []string{"i-0123456789abcdef0"}}
+	case ec2IsolateInstance:
+		p.Data = &instancePlan{Instances: []string{"i-0123456789abcdef0"}, Quarantine: "sg-2",
+			OldGroups: map[string][]string{"i-0123456789abcdef0": {"sg-1"}}}
+	case ec2RebootInstances:
+		p.Data = &rebootPlan{Instances: []string{"i-0123456789abcdef0"}}
+	case ebsSnapshotPrivate:
+		p.Data = &snapPlan{Snapshot: "snap-0123456789abcdef0"}
+	case kmsCancelKeyDeletion:
+		p.Data = &kmsPlan{Key: "1234abcd-12ab-34cd-56ef-1234567890ab", Cancel: true, WindowDays: 7}
+	case iamAttachDenyAll:
+		p.Data = &policyPlan{Kind: iamRoleType, Principal: "r", PolicyARN: denyAllPolicyARN}
+	case iamDetachAdminPolicy:
+		p.Data = &policyPlan{Kind: iamUserType, Principal: "u", PolicyARN: adminPolicyARN}
+	case guardDutyEnableDetector:
+		p.Data = &detectorPlan{Detector: "12abc34d567e8fa901bc2d34e56789f0"}
+	case configStartRecorder:
+		p.Data = &recorderPlan{Recorder: "default"}
 	}
 	return p
 }
@@ -118,7 +137,9 @@ func TestLookupUnknownListsValidNames(t *testing.T) {
 		t.Fatalf("err = %v, want ErrUnknownAction", err)
 	}
 	want := `unknown remediation action "revoke-ingress" (valid: asg-adjust-capacity, cloudtrail-start-logging, ` +
-		`iam-deactivate-access-key, revoke-open-ingress, s3-block-public-access)`
+		`config-start-recorder, ebs-snapshot-private, ec2-enforce-imdsv2, ec2-isolate-instance, ec2-reboot-instances, ` +
+		`ec2-stop-instances, guardduty-enable-detector, iam-attach-deny-all, iam-deactivate-access-key, ` +
+		`iam-detach-admin-policy, kms-cancel-key-deletion, revoke-open-ingress, s3-block-public-access)`
 	if err.Error() != want {
 		t.Errorf("err = %s\nwant  %s", err, want)
 	}
@@ -158,8 +179,8 @@ func TestPermissionsUnion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(all) != 11 || !slices.IsSorted(all) {
-		t.Errorf("all permissions = %v, want 11 sorted", all)
+	if len(all) != 39 || !slices.IsSorted(all) || len(slices.Compact(slices.Clone(all))) != len(all) {
+		t.Errorf("all permissions = %v, want 39 sorted, each once", all)
 	}
 	if _, err := reg.Permissions([]string{"nope"}); !errors.Is(err, ErrUnknownAction) {
 		t.Errorf("unknown name: err = %v", err)

@@ -197,6 +197,13 @@ func FuzzTarget(f *testing.F) {
 	f.Add("s3.amazonaws.com", "PutBucketPolicy", `{"bucketName":"b/../c"}`, `null`)
 	f.Add("autoscaling.amazonaws.com", "UpdateAutoScalingGroup", `{"autoScalingGroupName":7}`, `[]`)
 	f.Add("ec2.amazonaws.com", "X", `{"groupId":{"nested":"sg-1"}}`, `"str"`)
+	f.Add("ec2.amazonaws.com", "StopInstances", `{"instancesSet":{"items":[{"instanceId":"i-0123456789abcdef0"},{"instanceId":"i-1"}]}}`, `null`)
+	f.Add("ec2.amazonaws.com", "RunInstances", `{}`, `{"instancesSet":{"items":[{"instanceId":"i-0abc"}]}}`)
+	f.Add("ec2.amazonaws.com", "ModifySnapshotAttribute", `{"snapshotId":"snap-1"}`, `null`)
+	f.Add("kms.amazonaws.com", "ScheduleKeyDeletion", `{"keyId":"arn:aws:kms:eu-west-1:1:key/k"}`, `null`)
+	f.Add("iam.amazonaws.com", "AttachRolePolicy", `{"roleName":"r","policyArn":"arn:aws:iam::aws:policy/AdministratorAccess"}`, `null`)
+	f.Add("guardduty.amazonaws.com", "UpdateDetector", `{"detectorId":"d","enable":false}`, `null`)
+	f.Add("config.amazonaws.com", "StopConfigurationRecorder", `{"configurationRecorderName":"default"}`, `null`)
 	f.Fuzz(func(t *testing.T, source, name, req, resp string) {
 		rec := &cloudtrail.Record{EventSource: source, EventName: name, AWSRegion: "eu-west-1", RecipientAccountID: "123456789012",
 			RequestParameters: json.RawMessage(req), ResponseElements: json.RawMessage(resp)}
