@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/watchkeeper/watchkeeper/shared/config"
 	"github.com/watchkeeper/watchkeeper/shared/funcenv"
 )
 
@@ -44,6 +45,17 @@ func TestFunctionAssets(t *testing.T) {
 			} else if !bytes.Equal(got, want) {
 				t.Errorf("%s: bundled %s differs from cfg.JSON()", name, funcenv.ConfigFileName)
 			}
+
+			// The detector carries the Sigma rules under the names the config gives them.
+			for _, p := range s.cfg.Detection.SigmaFiles {
+				_, err := os.Stat(filepath.Join(dir, p))
+				if has := err == nil; has != (name == config.FunctionDetector) {
+					t.Errorf("%s: sigma path %s bundled = %v", name, p, has)
+				}
+			}
+		}
+		if s.name == optionsSynth && len(s.cfg.Detection.SigmaFiles) == 0 {
+			t.Error("testdata/options.yaml must name sigma_files so bundling them is tested")
 		}
 	})
 }

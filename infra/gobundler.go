@@ -39,6 +39,11 @@ type goBundler struct {
 	Function string
 	// ConfigJSON is the normalized config written as watchkeeper.json.
 	ConfigJSON []byte
+	// DataDir and DataPaths name files the function reads relative to its
+	// config (Sigma rules): each path under DataDir is copied beside
+	// watchkeeper.json under the same relative name.
+	DataDir   string
+	DataPaths []string
 }
 
 var _ awscdk.ILocalBundling = (*goBundler)(nil)
@@ -72,7 +77,43 @@ func (b *goBundler) bundle(outputDir string) error {
 	if err := os.WriteFile(filepath.Join(outputDir, funcenv.ConfigFileName), b.ConfigJSON, 0o644); err != nil {
 		return fmt.Errorf("write %s: %w", funcenv.ConfigFileName, err)
 	}
+	for _, p := range b.DataPaths {
+		if !filepath.IsLocal(p) {
+			return fmt.Errorf("data path %q is not relative to the config", p)
+		}
+		if err := copyTree(filepath.Join(b.DataDir, p), filepath.Join(outputDir, p)); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// copyTree copies a file, or a directory's regular files, from src to dst.
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("copy %s: %w", src, err)
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		to := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(to, 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(to, data, 0o644)
+	})
 }
 
 // goBuild cross-compiles pkg (relative to root) into out.

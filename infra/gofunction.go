@@ -46,6 +46,10 @@ type GoFunctionProps struct {
 	Tracing bool
 	// Environment variables besides WATCHKEEPER_FUNCTION (set from Name).
 	Environment map[string]*string
+	// DataDir and DataPaths are files bundled beside watchkeeper.json (paths
+	// relative to DataDir, the config file's directory).
+	DataDir   string
+	DataPaths []string
 }
 
 // GoFunction is a Go Lambda function on provided.al2023/arm64 with its own
@@ -94,7 +98,8 @@ func NewGoFunction(scope constructs.Construct, id string, props *GoFunctionProps
 		Bundling: &awscdk.BundlingOptions{
 			// Never pulled or run: the local bundler always succeeds or fails the synth.
 			Image: awscdk.DockerImage_FromRegistry(jsii.String("watchkeeper/local-go-bundling-only")),
-			Local: &goBundler{RepoRoot: props.RepoRoot, Function: props.Name, ConfigJSON: props.ConfigJSON},
+			Local: &goBundler{RepoRoot: props.RepoRoot, Function: props.Name, ConfigJSON: props.ConfigJSON,
+				DataDir: props.DataDir, DataPaths: props.DataPaths},
 			// Part of the CDK's in-process asset cache key, so two configs never share a staged asset.
 			Environment: &map[string]*string{"WATCHKEEPER_CONFIG_SHA256": jsii.String(hex.EncodeToString(sum[:]))},
 		},

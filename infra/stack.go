@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/watchkeeper/watchkeeper/shared/config"
+	"github.com/watchkeeper/watchkeeper/shared/detect"
 	"github.com/watchkeeper/watchkeeper/shared/funcenv"
 	"github.com/watchkeeper/watchkeeper/shared/remediate"
 )
@@ -57,9 +59,24 @@ func NewWatchkeeperStack(scope constructs.Construct, id string, props *Watchkeep
 	topic := NewAlarmTopic(stack, "Alarms", &AlarmTopicProps{RemovalPolicy: removal})
 	bus := NewEventBus(stack, "Events")
 
+	// Sigma rules are read relative to the config file and bundled with the
+	// detector under the same names; a rule that does not parse fails synth.
+	cfgDir, err := filepath.Abs(filepath.Dir(cfg.Source()))
+	if err != nil {
+		fail(fmt.Errorf("config directory: %w", err))
+	}
+	if _, err := detect.LoadSigma(cfgDir, cfg.Detection.SigmaFiles); err != nil {
+		fail(fmt.Errorf("detection.sigma_files: %w", err))
+	}
 	fns := map[string]*GoFunction{}
 	for _, name := range config.FunctionNames() {
+		var dataPaths []string
+		if name == config.FunctionDetector {
+			dataPaths = cfg.Detection.SigmaFiles
+		}
 		fns[name] = NewGoFunction(stack, constructID(name), &GoFunctionProps{
+			DataDir:       cfgDir,
+			DataPaths:     dataPaths,
 			Name:          name,
 			RepoRoot:      props.RepoRoot,
 			ConfigJSON:    props.ConfigJSON,
@@ -132,10 +149,6 @@ func NewWatchkeeperStack(scope constructs.Construct, id string, props *Watchkeep
 	if err != nil {
 		fail(err)
 	}
-	for _, section := range notDeployedYet(cfg) {
-		awscdk.Annotations_Of(stack).AddWarningV2(jsii.String("watchkeeper:not-deployed"),
-			jsii.String(section+" is validated but not deployed by this version of Watchkeeper"), nil)
-	}
 
 	create := cfg.Trail.Create == nil || *cfg.Trail.Create
 	NewTrail(stack, "Trail", &TrailProps{
@@ -206,14 +219,4 @@ func constructID(name string) string {
 		return name
 	}
 	return strings.ToUpper(name[:1]) + name[1:]
-}
-
-// notDeployedYet names the config sections this version validates but does
-// not turn into resources yet, so synth says so instead of staying silent.
-func notDeployedYet(cfg *config.Config) []string {
-	var out []string
-	if d := cfg.Detection; len(d.SigmaFiles) > 0 {
-		out = append(out, "detection.sigma_files")
-	}
-	return out
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 	_ "time/tzdata" // provided.al2023 has no zoneinfo
 
@@ -33,7 +34,17 @@ func main() {
 		fmt.Fprintf(os.Stderr, "detector: %v\n", err)
 		os.Exit(1)
 	}
-	rt.Logger.Info("detection rules loaded", "rules", engine.Len())
+	// sigma_files are relative to the config file: beside the repo's config
+	// locally, and bundled beside watchkeeper.json in the function.
+	sig, err := detect.LoadSigma(filepath.Dir(rt.Env.ConfigPath), rt.Config.Detection.SigmaFiles)
+	if err == nil {
+		err = engine.AddSigma(sig.Rules)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "detector: %v\n", err)
+		os.Exit(1)
+	}
+	rt.Logger.Info("detection rules loaded", "rules", engine.Len(), "sigma_aggregating_not_evaluated", len(sig.Aggregating))
 	svc := detect.New(engine, pub, rt.Logger, time.Now)
 	lambda.StartHandlerFunc(svc.Handle, lambda.WithEnableSIGTERM(func() { rt.Logger.Info("shutting down") }))
 }

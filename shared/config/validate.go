@@ -6,6 +6,7 @@ import (
 	"net/mail"
 	"net/url"
 	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -719,7 +720,12 @@ func (v *validator) detection() {
 		seenPack[pk] = true
 	}
 	for i, f := range det.SigmaFiles {
-		v.required(indexPath("detection.sigma_files", i), f)
+		p := indexPath("detection.sigma_files", i)
+		// Relative and inside the config's directory: the CDK app bundles each
+		// path beside watchkeeper.json under the same name.
+		if v.required(p, f) && !filepath.IsLocal(f) {
+			v.errf(p, "%q must be a relative path inside the config file's directory", f)
+		}
 	}
 	ids := newUniq("rule")
 	for i := range det.Rules {

@@ -100,6 +100,7 @@ func TestValidateRules(t *testing.T) {
 		{"log pattern too long", "alarms:\n  log:\n    - {name: a, log_group: /g, pattern: " + long(1025) + "}\n", "4:32", "filter pattern is 1025 characters; CloudWatch Logs allows 1024"},
 		{"log pattern does not compile", "alarms:\n  log:\n    - {name: a, log_group: /g, pattern: '{ ($.level = \"ERROR\" }'}\n", "4:32", "alarms.log[0].pattern: filter pattern: unbalanced parenthesis"},
 		{"trail filter pattern does not compile", "trail:\n  filter_pattern: '{ $.readOnly => 1 }'\n", "3:3", "trail.filter_pattern: filter pattern: unknown operator"},
+		{"sigma path escapes", "detection:\n  sigma_files: [../elsewhere]\n", "3:17", `"../elsewhere" must be a relative path inside the config file's directory`},
 		{"log group required", "alarms:\n  log:\n    - {name: a, pattern: E}\n", "4:7", "alarms.log[0].log_group: is required"},
 		{"log group name", "alarms:\n  log:\n    - {name: a, log_group: \"bad group!\", pattern: E}\n", "4:17", `"bad group!" is not a valid log group name`},
 		{"log threshold explicit zero", "alarms:\n  log:\n    - {name: a, log_group: /g, pattern: E, threshold: 0}\n", "4:44", "alarms.log[0].threshold: must be positive"},

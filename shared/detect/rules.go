@@ -21,6 +21,8 @@ type PatternEngine struct {
 	rules        []patternRule
 	suppressions []suppression
 	now          func() time.Time
+	// ids maps each rule id to where it was defined, to refuse duplicates.
+	ids map[string]string
 }
 
 type patternRule struct {
@@ -28,7 +30,8 @@ type patternRule struct {
 	// description is what findings carry: for pack rules it ends with the
 	// ATT&CK technique and, for CIS rules, the control ids.
 	description string
-	pattern     *filterpattern.Pattern
+	// match tests one record, decoded at most once for every rule.
+	match func(ev *filterpattern.Event) bool
 }
 
 type suppression struct {
@@ -44,9 +47,9 @@ func NewPatternEngine(d config.Detection, now func() time.Time) (*PatternEngine,
 	if now == nil {
 		now = time.Now
 	}
-	e := &PatternEngine{now: now}
+	e := &PatternEngine{now: now, ids: map[string]string{}}
 	var errs []error
-	ruleFrom := map[string]string{} // rule id -> where it was defined
+	ruleFrom := e.ids
 	loaded := map[string]bool{}
 	for i, name := range d.Packs {
 		if loaded[name] {
@@ -67,7 +70,7 @@ func NewPatternEngine(d config.Detection, now func() time.Time) (*PatternEngine,
 			ruleFrom[r.ID] = "pack " + name
 			e.rules = append(e.rules, patternRule{
 				id: r.ID, title: r.Title, severity: r.Severity,
-				description: packDescription(r), pattern: p,
+				description: packDescription(r), match: p.MatchEvent,
 			})
 		}
 	}
@@ -82,7 +85,7 @@ func NewPatternEngine(d config.Detection, now func() time.Time) (*PatternEngine,
 			continue
 		}
 		ruleFrom[r.ID] = fmt.Sprintf("detection.rules[%d]", i)
-		e.rules = append(e.rules, patternRule{id: r.ID, title: r.Title, severity: r.Severity, description: r.Description, pattern: p})
+		e.rules = append(e.rules, patternRule{id: r.ID, title: r.Title, severity: r.Severity, description: r.Description, match: p.MatchEvent})
 	}
 	for i, s := range d.Suppressions {
 		ms, err := config.ParseMatchers(s.Matchers)
@@ -114,7 +117,7 @@ func (e *PatternEngine) Evaluate(rec *cloudtrail.Record, raw []byte) []Match {
 	var out []Match
 	var labels map[string]string
 	for _, r := range e.rules {
-		if !r.pattern.MatchEvent(ev) {
+		if !r.match(ev) {
 			continue
 		}
 		if labels == nil {
