@@ -186,6 +186,27 @@ func instanceTags(ins []ec2types.Instance) map[string]string {
 	return out
 }
 
+// verifyInstances describes the plan's instances again and reports the first
+// one check finds not as the action left it (check says how, or "").
+func verifyInstances(ctx context.Context, c Clients, ids []string, check func(ec2types.Instance) string) error {
+	if c.EC2 == nil {
+		return missing("EC2")
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	ins, err := describeInstances(ctx, c.EC2, ids)
+	if err != nil {
+		return err
+	}
+	for _, in := range ins {
+		if problem := check(in); problem != "" {
+			return fmt.Errorf("%w: instance %s %s", ErrVerify, aws.ToString(in.InstanceId), problem)
+		}
+	}
+	return nil
+}
+
 func stateOf(in ec2types.Instance) ec2types.InstanceStateName {
 	if in.State == nil {
 		return ""
@@ -355,22 +376,12 @@ func (ec2StopInstances) Verify(ctx context.Context, c Clients, p Plan) error {
 	if err != nil {
 		return err
 	}
-	if c.EC2 == nil {
-		return missing("EC2")
-	}
-	if len(d.Instances) == 0 {
-		return nil
-	}
-	ins, err := describeInstances(ctx, c.EC2, d.Instances)
-	if err != nil {
-		return err
-	}
-	for _, in := range ins {
+	return verifyInstances(ctx, c, d.Instances, func(in ec2types.Instance) string {
 		if s := stateOf(in); s != ec2types.InstanceStateNameStopping && s != ec2types.InstanceStateNameStopped {
-			return fmt.Errorf("%w: instance %s is %s", ErrVerify, aws.ToString(in.InstanceId), s)
+			return "is " + string(s)
 		}
-	}
-	return nil
+		return ""
+	})
 }
 
 func (ec2StopInstances) Undo(p Plan) string {
@@ -502,22 +513,12 @@ func (ec2RebootInstances) Verify(ctx context.Context, c Clients, p Plan) error {
 	if err != nil {
 		return err
 	}
-	if c.EC2 == nil {
-		return missing("EC2")
-	}
-	if len(d.Instances) == 0 {
-		return nil
-	}
-	ins, err := describeInstances(ctx, c.EC2, d.Instances)
-	if err != nil {
-		return err
-	}
-	for _, in := range ins {
+	return verifyInstances(ctx, c, d.Instances, func(in ec2types.Instance) string {
 		if !rebootedSince(in, d.At) {
-			return fmt.Errorf("%w: instance %s carries no %s tag from this reboot", ErrVerify, aws.ToString(in.InstanceId), rebootTag)
+			return "carries no " + rebootTag + " tag from this reboot"
 		}
-	}
-	return nil
+		return ""
+	})
 }
 
 // Undo cannot take a reboot back; it removes the marker tag, so the next
@@ -644,22 +645,12 @@ func (ec2EnforceIMDSv2) Verify(ctx context.Context, c Clients, p Plan) error {
 	if err != nil {
 		return err
 	}
-	if c.EC2 == nil {
-		return missing("EC2")
-	}
-	if len(d.Instances) == 0 {
-		return nil
-	}
-	ins, err := describeInstances(ctx, c.EC2, d.Instances)
-	if err != nil {
-		return err
-	}
-	for _, in := range ins {
+	return verifyInstances(ctx, c, d.Instances, func(in ec2types.Instance) string {
 		if needsTokens(in) {
-			return fmt.Errorf("%w: instance %s has http tokens %s", ErrVerify, aws.ToString(in.InstanceId), orUnset(httpTokens(in)))
+			return "has http tokens " + orUnset(httpTokens(in))
 		}
-	}
-	return nil
+		return ""
+	})
 }
 
 // Undo sets each instance's tokens back to optional, one CLI call per
@@ -794,22 +785,12 @@ func (ec2IsolateInstance) Verify(ctx context.Context, c Clients, p Plan) error {
 	if err != nil {
 		return err
 	}
-	if c.EC2 == nil {
-		return missing("EC2")
-	}
-	if len(d.Instances) == 0 {
-		return nil
-	}
-	ins, err := describeInstances(ctx, c.EC2, d.Instances)
-	if err != nil {
-		return err
-	}
-	for _, in := range ins {
+	return verifyInstances(ctx, c, d.Instances, func(in ec2types.Instance) string {
 		if !isolated(in, d.Quarantine) {
-			return fmt.Errorf("%w: instance %s is in %s", ErrVerify, aws.ToString(in.InstanceId), strings.Join(groupIDs(in), ", "))
+			return "is in " + strings.Join(groupIDs(in), ", ")
 		}
-	}
-	return nil
+		return ""
+	})
 }
 
 // Undo puts each instance back in the groups the plan recorded.
