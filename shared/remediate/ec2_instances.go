@@ -186,16 +186,22 @@ func instanceTags(ins []ec2types.Instance) map[string]string {
 	return out
 }
 
+// plannedInstances describes a plan's instances again, as Apply and Verify
+// must before acting on or checking them; none when the plan names none.
+func plannedInstances(ctx context.Context, c Clients, ids []string) ([]ec2types.Instance, error) {
+	if c.EC2 == nil {
+		return nil, missing("EC2")
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return describeInstances(ctx, c.EC2, ids)
+}
+
 // verifyInstances describes the plan's instances again and reports the first
 // one check finds not as the action left it (check says how, or "").
 func verifyInstances(ctx context.Context, c Clients, ids []string, check func(ec2types.Instance) string) error {
-	if c.EC2 == nil {
-		return missing("EC2")
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	ins, err := describeInstances(ctx, c.EC2, ids)
+	ins, err := plannedInstances(ctx, c, ids)
 	if err != nil {
 		return err
 	}
@@ -327,14 +333,8 @@ func (ec2StopInstances) Apply(ctx context.Context, c Clients, p Plan) error {
 	if err != nil {
 		return err
 	}
-	if c.EC2 == nil {
-		return missing("EC2")
-	}
-	if len(d.Instances) == 0 {
-		return nil
-	}
-	ins, err := describeInstances(ctx, c.EC2, d.Instances)
-	if err != nil {
+	ins, err := plannedInstances(ctx, c, d.Instances)
+	if err != nil || len(ins) == 0 {
 		return err
 	}
 	// Stop only what still runs, so a second Apply takes no second snapshot.
@@ -479,14 +479,8 @@ func (ec2RebootInstances) Apply(ctx context.Context, c Clients, p Plan) error {
 	if err != nil {
 		return err
 	}
-	if c.EC2 == nil {
-		return missing("EC2")
-	}
-	if len(d.Instances) == 0 {
-		return nil
-	}
-	ins, err := describeInstances(ctx, c.EC2, d.Instances)
-	if err != nil {
+	ins, err := plannedInstances(ctx, c, d.Instances)
+	if err != nil || len(ins) == 0 {
 		return err
 	}
 	var todo []string
@@ -616,14 +610,8 @@ func (ec2EnforceIMDSv2) Apply(ctx context.Context, c Clients, p Plan) error {
 	if err != nil {
 		return err
 	}
-	if c.EC2 == nil {
-		return missing("EC2")
-	}
-	if len(d.Instances) == 0 {
-		return nil
-	}
-	ins, err := describeInstances(ctx, c.EC2, d.Instances)
-	if err != nil {
+	ins, err := plannedInstances(ctx, c, d.Instances)
+	if err != nil || len(ins) == 0 {
 		return err
 	}
 	for _, in := range ins {
@@ -750,14 +738,8 @@ func (ec2IsolateInstance) Apply(ctx context.Context, c Clients, p Plan) error {
 	if err != nil {
 		return err
 	}
-	if c.EC2 == nil {
-		return missing("EC2")
-	}
-	if len(d.Instances) == 0 {
-		return nil
-	}
-	ins, err := describeInstances(ctx, c.EC2, d.Instances)
-	if err != nil {
+	ins, err := plannedInstances(ctx, c, d.Instances)
+	if err != nil || len(ins) == 0 {
 		return err
 	}
 	for _, in := range ins {
