@@ -130,6 +130,38 @@ type Alert struct {
 	// Graph is a PNG of the alarm's metric around the state change, added by
 	// the notifier; it is not part of the alert's JSON.
 	Graph []byte `json:"-"`
+	// GraphURL is a short-lived link to Graph for channels that cannot carry
+	// the image itself (webhooks, the Slack incoming webhook), when a graph
+	// bucket is configured.
+	GraphURL string `json:"graph_url,omitempty"`
+	// Group is set when the alert stands for a group of alerts sent as one
+	// message (a storm under one route's group_by).
+	Group *Group `json:"group,omitempty"`
+}
+
+// Group summarizes the alerts of one routing group sent as one message. The
+// notifier builds it; a channel that can edit what it sent (the Slack bot)
+// updates the group's first message in place instead of posting again.
+type Group struct {
+	// Key identifies the group: the route path and its group_by label values.
+	Key string `json:"key"`
+	// Labels are the group_by labels and their values.
+	Labels map[string]string `json:"labels,omitempty"`
+	// Count is how many alerts the group holds, listed or not.
+	Count int `json:"count"`
+	// Members are the alerts the message lists, most recent first, bounded.
+	Members []GroupMember `json:"members,omitempty"`
+	// Since is when the group's first alert arrived.
+	Since time.Time `json:"since"`
+}
+
+// GroupMember is one alert listed in a group message.
+type GroupMember struct {
+	ID       string    `json:"id"`
+	Title    string    `json:"title"`
+	Severity string    `json:"severity"`
+	State    State     `json:"state"`
+	Time     time.Time `json:"time"`
 }
 
 // LogEvidence is what a log alarm's filter matched over the alarm window.
