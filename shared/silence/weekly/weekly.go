@@ -149,13 +149,7 @@ func (r Range) Wraps() bool { return r.End < r.Start }
 
 // String renders the range in a form Parse reads back: days, start, end.
 func (r Range) String() string {
-	var ds []string
-	for _, w := range weekOrder {
-		if r.Days[w] {
-			ds = append(ds, dayNames[w])
-		}
-	}
-	return strings.Join(ds, ",") + " " + clock(r.Start) + "-" + clock(r.End)
+	return strings.Join(r.DayNames(), ",") + " " + clock(r.Start) + "-" + clock(r.End)
 }
 
 func clock(m int) string { return fmt.Sprintf("%02d:%02d", m/60, m%60) }
