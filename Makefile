@@ -103,6 +103,10 @@ demo: $(RIE) $(WK) moto ## Replay every sample event through the functions again
 redrive: $(WK) ## Replay a function's on-failure queue in your account: make redrive FN=notifier [STACK=Watchkeeper]
 	@$(WK) redrive -fn $(FN) -stack $(STACK)
 
+.PHONY: silence
+silence: $(WK) ## Add, list or expire silences in your account: make silence ARGS='add -matcher alarm=~"web-.*" -duration 2h -comment deploy' [STACK=Watchkeeper]
+	@$(WK) silence $(or $(value ARGS),help) -stack $(STACK)
+
 .PHONY: test-pattern
 test-pattern: $(WK) ## Which lines of a log file a filter pattern matches: make test-pattern PATTERN='{ $$.level = "ERROR" }' FILE=app.log
 	@$(WK) test-pattern -pattern '$(value PATTERN)' -file $(or $(FILE),-)

@@ -23,6 +23,7 @@ import (
 	"github.com/watchkeeper/watchkeeper/shared/notify"
 	"github.com/watchkeeper/watchkeeper/shared/notify/channels"
 	"github.com/watchkeeper/watchkeeper/shared/notify/render"
+	"github.com/watchkeeper/watchkeeper/shared/silence"
 	"github.com/watchkeeper/watchkeeper/shared/state"
 )
 
@@ -56,12 +57,20 @@ func main() {
 		enrichers = append(enrichers, evidence.NewGraph(cloudwatch.NewFromConfig(rt.AWS)))
 	}
 	enrich := dispatch.WithEnrichers(enrichers...)
+	windows, err := silence.NewWindows(rt.Config.Notifications.MaintenanceWindows)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "notifier: %v\n", err)
+		os.Exit(1)
+	}
 	var svc *dispatch.Service
 	if rt.Env.Table != "" {
-		svc, err = dispatch.New(rt.Config, chans, state.NewStore(dynamodb.NewFromConfig(rt.AWS), rt.Env.Table, time.Now), rt.Logger, enrich)
+		db := dynamodb.NewFromConfig(rt.AWS)
+		store := state.NewStore(db, rt.Env.Table, time.Now)
+		silencer := silence.NewSilencer(windows, silence.NewTable(db, rt.Env.Table, time.Now), silence.WithLogger(rt.Logger))
+		svc, err = dispatch.New(rt.Config, chans, store, rt.Logger, enrich, dispatch.WithSilencer(silencer, store))
 	} else {
-		rt.Logger.Warn("no state table configured: alerts are not deduplicated")
-		svc, err = dispatch.New(rt.Config, chans, nil, rt.Logger, enrich)
+		rt.Logger.Warn("no state table configured: alerts are not deduplicated, only maintenance windows silence them")
+		svc, err = dispatch.New(rt.Config, chans, nil, rt.Logger, enrich, dispatch.WithSilencer(silence.NewSilencer(windows, nil), nil))
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "notifier: %v\n", err)

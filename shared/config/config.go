@@ -101,6 +101,8 @@ type Notifications struct {
 	DedupWindow string `yaml:"dedup_window" json:"dedup_window"`
 	// GraphBucket is an optional S3 bucket for metric graph images linked from webhooks.
 	GraphBucket string `yaml:"graph_bucket" json:"graph_bucket,omitempty"`
+	// MaintenanceWindows silence matching alerts during weekly time ranges.
+	MaintenanceWindows []MaintenanceWindow `yaml:"maintenance_windows" json:"maintenance_windows,omitempty"`
 }
 
 // Channel is one destination. Type selects which of the type-specific fields apply.
@@ -345,4 +347,30 @@ type Guardrails struct {
 	AllowRegions []string `yaml:"allow_regions" json:"allow_regions,omitempty"`
 	// DenyRegions are regions actions never run in.
 	DenyRegions []string `yaml:"deny_regions" json:"deny_regions,omitempty"`
+}
+
+// MaintenanceWindow is a static silence: alerts matching every matcher are
+// recorded but not sent while one of its weekly time ranges is open.
+type MaintenanceWindow struct {
+	// Name identifies the window in messages and audit records; unique.
+	Name string `yaml:"name" json:"name"`
+	// Matchers on alert labels (route syntax); at least one, so that a window
+	// never silences everything.
+	Matchers []string `yaml:"matchers" json:"matchers"`
+	// TimeZone (IANA) the times are written in, e.g. Europe/London.
+	TimeZone string `yaml:"time_zone" json:"time_zone"`
+	// Times are the weekly ranges during which the window is open.
+	Times []WeeklyTime `yaml:"times" json:"times"`
+	// Comment says why alerts are silenced; shown on every silenced delivery.
+	Comment string `yaml:"comment" json:"comment,omitempty"`
+}
+
+// WeeklyTime is one weekly range of a maintenance window.
+type WeeklyTime struct {
+	// Days are day names (mon … sun) or day ranges (mon-fri) on which the range starts.
+	Days []string `yaml:"days" json:"days"`
+	// Start is "HH:MM" local time.
+	Start string `yaml:"start" json:"start"`
+	// End is "HH:MM" local time ("24:00" for midnight); an end before the start runs past midnight.
+	End string `yaml:"end" json:"end"`
 }

@@ -42,6 +42,8 @@ type Service struct {
 	window    time.Duration
 	logger    *slog.Logger
 	enrichers []Enricher
+	silencer  Silencer
+	audit     Auditor
 }
 
 // Option configures a Service.
@@ -130,6 +132,10 @@ func (s *Service) deliver(ctx context.Context, a alert.Alert) ([]outcome.Deliver
 	matches := s.router.Receivers(a.Labels)
 	if len(matches) == 0 {
 		log.Warn("no route matched; alert not delivered", "labels", a.Labels)
+	}
+	if m, ok := s.silenced(ctx, a, log); ok {
+		ds, err := s.deliverSilenced(ctx, a, matches, m, log)
+		return ds, false, err
 	}
 	for _, m := range matches {
 		for _, ch := range s.receivers[m.Receiver] {

@@ -41,3 +41,11 @@ const (
 
 // PK returns the partition key for a record of type t with identity id.
 func PK(t RecordType, id string) string { return string(t) + "#" + id }
+
+// Silences ("SILENCE"): one item per silence, pk "SILENCE#<id>", sk "META".
+// All silences share one time-index partition, SilencePartition, sorted by
+// gsi1sk "<ends_at UTC, RFC 3339 to the second>#<id>", so the silences still in
+// effect are one Query (gsi1sk > now), not a Scan; there are few enough of
+// them that one partition never runs hot. The TTL deletes a silence a grace
+// period after it ends, so recently expired ones can still be listed.
+const SilencePartition = string(Silence)

@@ -5,6 +5,7 @@
 //	wk rie [-dir <dir>]                                    build the pinned emulator, print its path
 //	wk redrive -fn <name> [-stack <name>] [-limit N]       replay a deployed function's on-failure queue
 //	wk test-pattern -pattern <p> [-file <log>]             print the lines a filter pattern matches
+//	wk silence add|list|expire …                           manage the dynamic silences of a deployed stack
 //
 // The logic lives in shared/localrun; this file parses flags and maps results
 // to exit codes.
@@ -51,6 +52,7 @@ const usage = `usage:
   wk rie [-dir <dir>]                                    build the pinned Lambda Runtime Interface Emulator
   wk redrive -fn <name> [-stack <name>] [-limit N]       replay a deployed function's on-failure queue (your AWS credentials)
   wk test-pattern -pattern <p> [-file <log>]             print the lines of a log file a filter pattern matches
+  wk silence add|list|expire …                           add, list and expire silences in a deployed stack's table
 Run "wk <command> -h" for a command's flags.
 `
 
@@ -69,6 +71,8 @@ func run(ctx context.Context, args, env []string, stdout, stderr io.Writer, tty 
 		return runRIE(ctx, args[1:], stdout, stderr)
 	case "redrive":
 		return runRedrive(ctx, args[1:], stdout, stderr)
+	case "silence":
+		return runSilence(ctx, args[1:], env, stdout, stderr)
 	case "test-pattern":
 		return runTestPattern(args[1:], os.Stdin, stdout, stderr)
 	case "-h", "-help", "--help", "help":
