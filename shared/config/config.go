@@ -101,6 +101,9 @@ type Notifications struct {
 	DedupWindow string `yaml:"dedup_window" json:"dedup_window"`
 	// GraphBucket is an optional S3 bucket for metric graph images linked from webhooks.
 	GraphBucket string `yaml:"graph_bucket" json:"graph_bucket,omitempty"`
+	// EmailSubscriptions are addresses subscribed by email to the alarm topic
+	// (raw alarm notifications, for people who just want mail).
+	EmailSubscriptions []string `yaml:"email_subscriptions" json:"email_subscriptions,omitempty"`
 }
 
 // Channel is one destination. Type selects which of the type-specific fields apply.
@@ -128,6 +131,9 @@ type Channel struct {
 	Dir string `yaml:"dir" json:"dir,omitempty"`
 	// Format of a file channel: slack, teams, email, text or json (default json).
 	Format string `yaml:"format" json:"format,omitempty"`
+	// APIURL replaces the Slack Web API base URL of a bot-token slack channel
+	// with a local stand-in; local profile only (synth rejects it).
+	APIURL string `yaml:"api_url" json:"api_url,omitempty"`
 }
 
 // Receiver is a named set of channels.

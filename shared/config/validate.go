@@ -329,13 +329,14 @@ func (v *validator) notifications() {
 	if n.GraphBucket != "" && (!bucketRE.MatchString(n.GraphBucket) || strings.Contains(n.GraphBucket, "..")) {
 		v.errf(p+".graph_bucket", "%q is not a valid S3 bucket name", n.GraphBucket)
 	}
+	v.emailSubscriptions(p+".email_subscriptions", n.EmailSubscriptions)
 }
 
 // channelFields says which type-specific fields each channel type uses.
 func channelFields(typ string) []string {
 	switch typ {
 	case ChannelSlack:
-		return []string{"webhook_url", "token", "slack_channel"}
+		return []string{"webhook_url", "token", "slack_channel", "api_url"}
 	case ChannelTeams:
 		return []string{"webhook_url"}
 	case ChannelWebhook:
@@ -374,6 +375,7 @@ func (v *validator) channel(p string, ch *Channel, names *uniq) {
 		"topic_arn":      ch.TopicARN != "",
 		"dir":            ch.Dir != "",
 		"format":         ch.Format != "",
+		"api_url":        ch.APIURL != "",
 	}
 	allowed := channelFields(ch.Type)
 	for _, f := range sortedKeys(set) {
@@ -402,6 +404,7 @@ func (v *validator) channel(p string, ch *Channel, names *uniq) {
 		if ch.SlackChannel != "" && !slackChannelRE.MatchString(ch.SlackChannel) {
 			v.errf(p+".slack_channel", "%q is not a Slack channel id (e.g. C0123456789)", ch.SlackChannel)
 		}
+		v.slackAPIURL(p+".api_url", ch)
 	case ChannelTeams, ChannelWebhook:
 		v.required(p+".webhook_url", string(ch.WebhookURL))
 	case ChannelPagerDuty:
