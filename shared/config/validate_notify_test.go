@@ -10,7 +10,7 @@ func TestSlackAPIURLAndEmailSubscriptions(t *testing.T) {
 	cases := []struct {
 		name, body, want string
 	}{
-		{"api_url not http", strings.Replace(chans, "%s", ", api_url: \"ftp://x\"", 1), "4:7", `"ftp://x" is not an http(s) URL`},
+		{"api_url not http", strings.Replace(chans, "%s", ", api_url: \"ftp://x\"", 1), `"ftp://x" is not an http(s) URL`},
 		{"api_url on a webhook channel", "notifications:\n  channels:\n    - {name: a, type: slack, webhook_url: \"ssm:/h\", api_url: \"http://127.0.0.1:1\"}\n  receivers: [{name: r, channels: [a]}]\n  route: {receiver: r}\n", "bot-token slack channels only"},
 		{"api_url on teams", "notifications:\n  channels:\n    - {name: a, type: teams, webhook_url: \"ssm:/h\", api_url: \"http://127.0.0.1:1\"}\n  receivers: [{name: r, channels: [a]}]\n  route: {receiver: r}\n", "does not apply to teams channels"},
 		{"subscription not an address", "notifications:\n  email_subscriptions: [nope]\n", `"nope" is not an email address`},
