@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/watchkeeper/watchkeeper/shared/alert"
+	"github.com/watchkeeper/watchkeeper/shared/config"
 )
 
 // GraphLinkTTL is how long a presigned graph link works. Short: the link is
@@ -105,4 +106,19 @@ func keySafe(s string) string {
 		}
 		return '-'
 	}, s)
+}
+
+// GraphsWanted reports whether the notifier should draw metric graphs: a
+// channel shows them (GraphsShown), a Slack bot uploads them, or a graph
+// bucket is configured to link them from webhooks.
+func GraphsWanted(n config.Notifications) bool {
+	if n.GraphBucket != "" || GraphsShown(n.Channels) {
+		return true
+	}
+	for _, c := range n.Channels {
+		if c.Type == config.ChannelSlack && c.Token != "" {
+			return true
+		}
+	}
+	return false
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/watchkeeper/watchkeeper/shared/alert"
 	"github.com/watchkeeper/watchkeeper/shared/awstest"
+	"github.com/watchkeeper/watchkeeper/shared/config"
 )
 
 func TestGraphLinksStoreAndPresignOnMoto(t *testing.T) {
@@ -91,6 +92,28 @@ func TestGraphKey(t *testing.T) {
 	for _, tt := range tests {
 		if got := GraphKey(tt.a, now); got != tt.want {
 			t.Errorf("GraphKey(%q) = %q; want %q", tt.a.ID, got, tt.want)
+		}
+	}
+}
+
+func TestGraphsWanted(t *testing.T) {
+	hook := config.Channel{Name: "h", Type: config.ChannelSlack, WebhookURL: "ssm:/h"}
+	bot := config.Channel{Name: "b", Type: config.ChannelSlack, Token: "ssm:/t", SlackChannel: "C1"}
+	mail := config.Channel{Name: "m", Type: config.ChannelEmail, From: "a@b.c", To: []string{"d@e.f"}}
+	tests := []struct {
+		name string
+		n    config.Notifications
+		want bool
+	}{
+		{"webhook only", config.Notifications{Channels: []config.Channel{hook}}, false},
+		{"slack bot uploads", config.Notifications{Channels: []config.Channel{hook, bot}}, true},
+		{"email inlines", config.Notifications{Channels: []config.Channel{mail}}, true},
+		{"bucket links", config.Notifications{Channels: []config.Channel{hook}, GraphBucket: "g"}, true},
+		{"nothing", config.Notifications{}, false},
+	}
+	for _, tt := range tests {
+		if got := GraphsWanted(tt.n); got != tt.want {
+			t.Errorf("%s: GraphsWanted = %v", tt.name, got)
 		}
 	}
 }
