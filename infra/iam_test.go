@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/watchkeeper/watchkeeper/shared/config"
+	"github.com/watchkeeper/watchkeeper/shared/evidence"
 	"github.com/watchkeeper/watchkeeper/shared/remediate"
 	"github.com/watchkeeper/watchkeeper/shared/sweep"
 )
@@ -49,7 +50,7 @@ func flattenAll(vs []any) []string {
 
 // wildcardOK are the only actions that may be granted on Resource "*": the
 // services support no resource-level permissions for them.
-var wildcardOK = []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords", "cloudwatch:GetMetricWidgetImage"}
+var wildcardOK = []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords", "cloudwatch:GetMetricWidgetImage", "iam:ListAccountAliases"}
 
 func TestLeastPrivilege(t *testing.T) {
 	bothSynths(t, func(t *testing.T, s *synthesis) {
@@ -172,10 +173,11 @@ func TestLeastPrivilege(t *testing.T) {
 				if !slices.Contains(acts, "cloudwatch:DescribeAlarms") {
 					t.Error("notifier lacks cloudwatch:DescribeAlarms")
 				}
-				// Graphs are drawn only for channels that show them (email).
-				if got := slices.Contains(acts, "cloudwatch:GetMetricWidgetImage"); got != hasEmail {
-					t.Errorf("cloudwatch:GetMetricWidgetImage granted = %v, email channel configured = %v", got, hasEmail)
+				// Graphs are drawn only when someone sees them (email, Slack bot, graph bucket).
+				if got, want := slices.Contains(acts, "cloudwatch:GetMetricWidgetImage"), evidence.GraphsWanted(s.cfg.Notifications); got != want {
+					t.Errorf("cloudwatch:GetMetricWidgetImage granted = %v, graphs wanted = %v", got, want)
 				}
+				checkLinkGrants(t, s.cfg, sts)
 				for _, st := range sts {
 					if slices.Contains(asSlice(st["Action"]), any("kms:Decrypt")) && dig(st, "Condition", "StringEquals", "kms:ViaService") == nil {
 						t.Errorf("kms:Decrypt without a kms:ViaService condition: %v", st)

@@ -180,7 +180,7 @@ func notifierGrants(cfg *config.Config, env arnEnv) ([]grant, error) {
 		})
 	}
 
-	if evidence.GraphsShown(cfg.Notifications.Channels) {
+	if evidence.GraphsWanted(cfg.Notifications) {
 		grants = append(grants, grant{
 			Sid:       "RenderMetricGraphs",
 			Actions:   []string{"cloudwatch:GetMetricWidgetImage"},
@@ -262,6 +262,7 @@ func notifierGrants(cfg *config.Config, env arnEnv) ([]grant, error) {
 			Resources: sortedUnique(topics),
 		})
 	}
+	grants = append(grants, notifierLinkGrants(cfg, env)...)
 	return grants, nil
 }
 

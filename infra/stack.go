@@ -57,6 +57,7 @@ func NewWatchkeeperStack(scope constructs.Construct, id string, props *Watchkeep
 
 	table := NewStateTable(stack, "State", &StateTableProps{RemovalPolicy: removal})
 	topic := NewAlarmTopic(stack, "Alarms", &AlarmTopicProps{RemovalPolicy: removal})
+	subscribeEmails(topic.Topic, cfg.Notifications.EmailSubscriptions)
 	bus := NewEventBus(stack, "Events")
 
 	// Sigma rules are read relative to the config file and bundled with the

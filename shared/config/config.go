@@ -103,6 +103,9 @@ type Notifications struct {
 	GraphBucket string `yaml:"graph_bucket" json:"graph_bucket,omitempty"`
 	// MaintenanceWindows silence matching alerts during weekly time ranges.
 	MaintenanceWindows []MaintenanceWindow `yaml:"maintenance_windows" json:"maintenance_windows,omitempty"`
+	// EmailSubscriptions are addresses subscribed by email to the alarm topic
+	// (raw alarm notifications, for people who just want mail).
+	EmailSubscriptions []string `yaml:"email_subscriptions" json:"email_subscriptions,omitempty"`
 }
 
 // Channel is one destination. Type selects which of the type-specific fields apply.
@@ -130,6 +133,9 @@ type Channel struct {
 	Dir string `yaml:"dir" json:"dir,omitempty"`
 	// Format of a file channel: slack, teams, email, text or json (default json).
 	Format string `yaml:"format" json:"format,omitempty"`
+	// APIURL replaces the Slack Web API base URL of a bot-token slack channel
+	// with a local stand-in; local profile only (synth rejects it).
+	APIURL string `yaml:"api_url" json:"api_url,omitempty"`
 }
 
 // Receiver is a named set of channels.

@@ -11,6 +11,9 @@ func (c *Config) DeployCheck() error {
 	for i := range c.Notifications.Channels {
 		ch := &c.Notifications.Channels[i]
 		p := indexPath("notifications.channels", i)
+		if ch.APIURL != "" {
+			errs.addf(p+".api_url", "channel %q: api_url points the bot at a local Slack stand-in; it is for the local profile only", ch.Name)
+		}
 		if ch.Type == ChannelFile {
 			errs.addf(p+".type", "channel %q: file channels are for the local profile only; use slack, teams, email, pagerduty, webhook or sns", ch.Name)
 		}

@@ -330,13 +330,14 @@ func (v *validator) notifications() {
 		v.errf(p+".graph_bucket", "%q is not a valid S3 bucket name", n.GraphBucket)
 	}
 	v.maintenanceWindows(p+".maintenance_windows", n.MaintenanceWindows)
+	v.emailSubscriptions(p+".email_subscriptions", n.EmailSubscriptions)
 }
 
 // channelFields says which type-specific fields each channel type uses.
 func channelFields(typ string) []string {
 	switch typ {
 	case ChannelSlack:
-		return []string{"webhook_url", "token", "slack_channel"}
+		return []string{"webhook_url", "token", "slack_channel", "api_url"}
 	case ChannelTeams:
 		return []string{"webhook_url"}
 	case ChannelWebhook:
@@ -375,6 +376,7 @@ func (v *validator) channel(p string, ch *Channel, names *uniq) {
 		"topic_arn":      ch.TopicARN != "",
 		"dir":            ch.Dir != "",
 		"format":         ch.Format != "",
+		"api_url":        ch.APIURL != "",
 	}
 	allowed := channelFields(ch.Type)
 	for _, f := range sortedKeys(set) {
@@ -403,6 +405,7 @@ func (v *validator) channel(p string, ch *Channel, names *uniq) {
 		if ch.SlackChannel != "" && !slackChannelRE.MatchString(ch.SlackChannel) {
 			v.errf(p+".slack_channel", "%q is not a Slack channel id (e.g. C0123456789)", ch.SlackChannel)
 		}
+		v.slackAPIURL(p+".api_url", ch)
 	case ChannelTeams, ChannelWebhook:
 		v.required(p+".webhook_url", string(ch.WebhookURL))
 	case ChannelPagerDuty:

@@ -32,6 +32,10 @@ type Settings struct {
 	Now func() time.Time
 	// Retrier, when set, wraps every notifier built by notify/channels.
 	Retrier *Retrier
+	// Threads is the store of message threads for channels that keep them;
+	// each asserts its own interface (slack.ThreadStore) and rejects a store
+	// that does not implement it. nil: no threads.
+	Threads any
 }
 
 // Option changes Settings.
@@ -75,3 +79,7 @@ func Apply(opts ...Option) Settings {
 	}
 	return s
 }
+
+// WithThreads gives channels that thread or edit their messages a store
+// (*state.Store over the state table); see Settings.Threads.
+func WithThreads(store any) Option { return func(s *Settings) { s.Threads = store } }

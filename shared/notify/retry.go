@@ -128,6 +128,9 @@ type Retrier struct {
 	Logger *slog.Logger
 	// Jitter returns a number in [0,1); nil uses math/rand/v2.
 	Jitter func() float64
+	// Wait pauses for d before the next attempt, or returns ctx's error when
+	// it is done first; nil uses a timer. Tests record the chosen waits here.
+	Wait func(ctx context.Context, d time.Duration) error
 }
 
 func (r *Retrier) settings() Retrier {
@@ -156,7 +159,22 @@ func (r *Retrier) settings() Retrier {
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}
+	if s.Wait == nil {
+		s.Wait = sleep
+	}
 	return s
+}
+
+// sleep waits d on a timer, or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // Delay is the wait before retry number n (0-based) after err.
@@ -217,12 +235,8 @@ func (r *Retrier) Do(ctx context.Context, attempt func(ctx context.Context) (boo
 		}
 		s.Logger.LogAttrs(ctx, slog.LevelWarn, "delivery failed, retrying",
 			slog.Int("attempt", n+1), slog.Duration("wait", wait), slog.String("error", err.Error()))
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if s.Wait(ctx, wait) != nil {
 			return true, fmt.Errorf("giving up after %d attempts: %w", n+1, err)
-		case <-t.C:
 		}
 	}
 }

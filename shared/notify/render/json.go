@@ -29,6 +29,8 @@ const WebhookSchema = "watchkeeper.alert.v1"
 //   - cloudtrail: the caller, when the alert comes from a CloudTrail record.
 //   - resources, links: affected resources and console/runbook links
 //     (http and https links only).
+//   - graph_url: a short-lived link to the metric graph image, when a graph
+//     bucket is configured.
 //
 // encoding/json escapes <, > and & as \u003c, \u003e and \u0026, so the body
 // is safe to embed in HTML as well.
@@ -52,6 +54,7 @@ type Webhook struct {
 	CloudTrail    *WebhookCloudTrail `json:"cloudtrail,omitempty"`
 	Resources     []WebhookResource  `json:"resources,omitempty"`
 	Links         []alert.Link       `json:"links,omitempty"`
+	GraphURL      string             `json:"graph_url,omitempty"`
 }
 
 // WebhookMetric describes the alarm's metric.
@@ -113,6 +116,9 @@ func NewWebhook(a alert.Alert) Webhook {
 		if u, ok := safeURL(l.URL); ok {
 			w.Links = append(w.Links, alert.Link{Title: l.Title, URL: u})
 		}
+	}
+	if u, ok := safeURL(a.GraphURL); ok {
+		w.GraphURL = u
 	}
 	if w.Labels == nil {
 		w.Labels = map[string]string{}

@@ -81,6 +81,8 @@ type view struct {
 	// there were more than shown.
 	logHeading string
 	logLines   []string
+	// graphURL is the checked link to the metric graph image, or "".
+	graphURL string
 }
 
 // newView extracts what messages show from a.
@@ -173,6 +175,7 @@ func newView(a alert.Alert, o Options) view {
 			v.links = append(v.links, alert.Link{Title: title, URL: u})
 		}
 	}
+	v.addGraphLink(a)
 	return v
 }
 

@@ -126,6 +126,7 @@ func Slack(a alert.Alert, opts Options) SlackMessage {
 		}
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwnText(joinFit("", items, "  ·  ", SlackMaxSectionText)), nil, nil))
 	}
+	blocks = append(blocks, slackGraphBlocks(v)...)
 	if v.id != "" {
 		blocks = append(blocks, slack.NewContextBlock("", mrkdwnText("Alert "+slackCode(v.id, SlackMaxSectionText-len("Alert ")))))
 	}

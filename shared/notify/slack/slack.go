@@ -1,5 +1,7 @@
 // Package slack delivers alerts to Slack, through an incoming webhook or, when
-// a bot token is configured, through chat.postMessage.
+// a bot token is configured, through the Web API (bot.go): chat.postMessage
+// with threads per alert, chat.update for group messages, and metric graphs
+// through the external file upload flow.
 //
 // https://docs.slack.dev/messaging/sending-messages-using-incoming-webhooks
 // https://docs.slack.dev/reference/methods/chat.postMessage
@@ -36,6 +38,8 @@ type Notifier struct {
 	client  *http.Client
 	render  render.Options
 	logger  *slog.Logger
+	// threads remembers first messages (bot token only); nil: no threads.
+	threads ThreadStore
 }
 
 var _ notify.Notifier = (*Notifier)(nil)
@@ -68,6 +72,16 @@ func New(cfg config.Channel, secret notify.SecretFunc, logger *slog.Logger, opts
 	if s.Endpoint != "" {
 		n.apiURL = strings.TrimSuffix(s.Endpoint, "/")
 	}
+	if cfg.APIURL != "" {
+		n.apiURL = strings.TrimSuffix(cfg.APIURL, "/")
+	}
+	if s.Threads != nil {
+		ts, ok := s.Threads.(ThreadStore)
+		if !ok {
+			return nil, fmt.Errorf("slack channel %q: thread store %T does not implement slack.ThreadStore", cfg.Name, s.Threads)
+		}
+		n.threads = ts
+	}
 	if cfg.Token != "" {
 		n.token = notify.NewSecret(cfg.Token, secret)
 	} else {
@@ -76,14 +90,13 @@ func New(cfg config.Channel, secret notify.SecretFunc, logger *slog.Logger, opts
 	return n, nil
 }
 
-// Notify renders a and posts it once.
+// Notify renders a and posts it once (with a bot token: see notifyBot).
 func (n *Notifier) Notify(ctx context.Context, a alert.Alert) (bool, error) {
-	msg := render.Slack(a, n.render)
 	var err error
 	if n.token != nil {
-		err = n.postMessage(ctx, msg)
+		err = n.notifyBot(ctx, a)
 	} else {
-		err = n.postWebhook(ctx, msg)
+		err = n.postWebhook(ctx, render.Slack(a, n.render))
 	}
 	if err != nil {
 		return notify.Classify(fmt.Errorf("slack channel %q: %w", n.name, err))
@@ -108,48 +121,6 @@ func (n *Notifier) postWebhook(ctx context.Context, msg render.SlackMessage) err
 	})
 	if err != nil {
 		return fmt.Errorf("post webhook: %w", err)
-	}
-	return nil
-}
-
-// apiResponse is the envelope of every Web API answer.
-type apiResponse struct {
-	OK      bool   `json:"ok"`
-	Error   string `json:"error"`
-	Warning string `json:"warning"`
-}
-
-func (n *Notifier) postMessage(ctx context.Context, msg render.SlackMessage) error {
-	token, err := n.token.Value(ctx)
-	if err != nil {
-		return err
-	}
-	msg.Channel = n.channel
-	body, err := json.Marshal(msg)
-	if err != nil {
-		return fmt.Errorf("encode message: %w", err)
-	}
-	resp, err := notify.Do(ctx, n.client, notify.Request{
-		URL: n.apiURL + "/chat.postMessage",
-		Header: http.Header{
-			"Content-Type":  {"application/json; charset=utf-8"},
-			"Authorization": {"Bearer " + token},
-		},
-		Body:    body,
-		Secrets: []string{token},
-	})
-	if err != nil {
-		return fmt.Errorf("chat.postMessage: %w", err)
-	}
-	var r apiResponse
-	if err := json.Unmarshal(resp.Body, &r); err != nil {
-		return fmt.Errorf("chat.postMessage: decode response: %w", err)
-	}
-	if !r.OK {
-		return fmt.Errorf("chat.postMessage: %w", &APIError{Code: notify.Redact(r.Error, token)})
-	}
-	if r.Warning != "" {
-		n.logger.WarnContext(ctx, "slack api warning", "warning", r.Warning)
 	}
 	return nil
 }
