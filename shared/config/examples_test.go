@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,13 +74,19 @@ func TestLocalProfileRejectedBySynth(t *testing.T) {
 	err = cfg.DeployCheck()
 	list := errorList(t, err)
 	fileMsg := "file channels are for the local profile only; use slack, teams, email, pagerduty, webhook or sns"
+	types := linesStarting(t, f, "type: file")
+	hook := linesStarting(t, f, "webhook_url:")
+	sign := linesStarting(t, f, "signing_secret:")
+	if len(types) != 4 || len(hook) != 1 || len(sign) != 1 {
+		t.Fatalf("local profile changed shape: type: file on lines %v, webhook_url %v, signing_secret %v", types, hook, sign)
+	}
 	want := []string{
-		f + `:27:7: notifications.channels[0].type: channel "slack-file": ` + fileMsg,
-		f + `:31:7: notifications.channels[1].type: channel "teams-file": ` + fileMsg,
-		f + `:35:7: notifications.channels[2].type: channel "email-file": ` + fileMsg,
-		f + `:39:7: notifications.channels[3].type: channel "text-file": ` + fileMsg,
-		f + `:48:7: notifications.channels[4].webhook_url: channel "local-webhook": webhook_url is a literal secret; store it in Secrets Manager or SSM and reference it (arn:aws:secretsmanager:… or ssm:/…)`,
-		f + `:49:7: notifications.channels[4].signing_secret: channel "local-webhook": env:WATCHKEEPER_WEBHOOK_SECRET is an env: reference; deployed secrets must be a Secrets Manager ARN or ssm:/parameter`,
+		fmt.Sprintf(`%s:%d:7: notifications.channels[0].type: channel "slack-file": %s`, f, types[0], fileMsg),
+		fmt.Sprintf(`%s:%d:7: notifications.channels[1].type: channel "teams-file": %s`, f, types[1], fileMsg),
+		fmt.Sprintf(`%s:%d:7: notifications.channels[2].type: channel "email-file": %s`, f, types[2], fileMsg),
+		fmt.Sprintf(`%s:%d:7: notifications.channels[3].type: channel "text-file": %s`, f, types[3], fileMsg),
+		fmt.Sprintf(`%s:%d:7: notifications.channels[4].webhook_url: channel "local-webhook": webhook_url is a literal secret; store it in Secrets Manager or SSM and reference it (arn:aws:secretsmanager:… or ssm:/…)`, f, hook[0]),
+		fmt.Sprintf(`%s:%d:7: notifications.channels[4].signing_secret: channel "local-webhook": env:WATCHKEEPER_WEBHOOK_SECRET is an env: reference; deployed secrets must be a Secrets Manager ARN or ssm:/parameter`, f, sign[0]),
 	}
 	if len(list) != len(want) {
 		t.Fatalf("got %d errors, want %d:\n%v", len(list), len(want), err)
@@ -168,4 +175,22 @@ func TestEqual(t *testing.T) {
 	if nilCfg.Equal(a) || !nilCfg.Equal(nil) {
 		t.Error("nil handling")
 	}
+}
+
+// linesStarting returns the 1-based numbers of the lines of file whose text,
+// indentation aside, starts with prefix, so that position checks follow the
+// file when lines are added above.
+func linesStarting(t *testing.T, file, prefix string) []int {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int
+	for i, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), prefix) {
+			out = append(out, i+1)
+		}
+	}
+	return out
 }

@@ -39,7 +39,9 @@ type Delivery struct {
 	AlertID  string `json:"alert_id"`
 	Receiver string `json:"receiver"`
 	Channel  string `json:"channel"`
-	// Status is sent, written, suppressed (dedup/silence/send_resolved) or failed.
+	// Status is sent, written (file channel), duplicate (already sent), suppressed
+	// (send_resolved false), silenced (a silence or maintenance window), or failed;
+	// the notifier may add others (inhibited, grouped) — Error then says why.
 	Status string `json:"status"`
 	// Location is where a file channel wrote the message.
 	Location string `json:"location,omitempty"`
