@@ -210,3 +210,25 @@ func stringAttr(item map[string]types.AttributeValue, name string) string {
 	}
 	return s.Value
 }
+
+// HoldBack adds n matches to the held-back count of the window id is in,
+// for duplicates an invocation already folded together; nothing happens
+// when no window is open.
+func (d *FindingDedup) HoldBack(ctx context.Context, id string, n int64) error {
+	if n <= 0 {
+		return nil
+	}
+	_, err := d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(d.table),
+		Key:                       d.key(id),
+		UpdateExpression:          aws.String("ADD #more :n"),
+		ConditionExpression:       aws.String("attribute_exists(#pk)"),
+		ExpressionAttributeNames:  map[string]string{"#more": dedupMore, "#pk": AttrPK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":n": &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &ccf) {
+		return fmt.Errorf("count %d held-back findings %s in table %s: %w", n, PK(Dedup, dedupRecordType+id), d.table, err)
+	}
+	return nil
+}

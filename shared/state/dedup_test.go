@@ -48,15 +48,22 @@ func TestFindingDedupWindow(t *testing.T) {
 	if c, err := d.Claim(ctx, id, "e4", t0.Add(5*time.Minute), w); err != nil || c.Publish || c.More != 3 {
 		t.Errorf("fourth = %+v, %v; want held back, 3 more", c, err)
 	}
-	// After the window the next match is published and reports the 3 held back.
+	// Duplicates folded together by an invocation are added at once.
+	if err := d.HoldBack(ctx, id, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.HoldBack(ctx, "never-claimed", 2); err != nil {
+		t.Fatal(err)
+	}
+	// After the window the next match is published and reports the 5 held back.
 	next := t0.Add(w + time.Minute)
 	c, err := d.Claim(ctx, id, "e5", next, w)
-	if err != nil || !c.Publish || c.More != 3 || !c.Since.Equal(t0) {
-		t.Errorf("after the window = %+v, %v; want published with 3 more since %v", c, err, t0)
+	if err != nil || !c.Publish || c.More != 5 || !c.Since.Equal(t0) {
+		t.Errorf("after the window = %+v, %v; want published with 5 more since %v", c, err, t0)
 	}
 	// Its retry reports the same carried count.
 	c, err = d.Claim(ctx, id, "e5", next.Add(time.Second), w)
-	if err != nil || !c.Publish || c.More != 3 || !c.Since.Equal(t0) {
+	if err != nil || !c.Publish || c.More != 5 || !c.Since.Equal(t0) {
 		t.Errorf("retry of the next window's claim = %+v, %v", c, err)
 	}
 	// Other ids are independent.
