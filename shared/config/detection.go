@@ -76,6 +76,9 @@ func (v *validator) thresholds(ids *uniq) {
 	for i := range det.Suppressions {
 		s := &det.Suppressions[i]
 		p := indexPath("detection.suppressions", i)
+		if s.Rule == "" && len(s.Matchers) == 0 && s.Principal == "" && s.SourceCIDR == "" && s.UserAgent == "" && s.Account == "" && s.Region == "" {
+			v.errf(p, "names no rule and no condition: it would drop every finding (give rule, matchers, principal, source_cidr, user_agent, account or region)")
+		}
 		if s.Until == "" {
 			v.errf(p+".until", "is required (an RFC 3339 expiry, so that no suppression outlives its reason)")
 		}

@@ -34,6 +34,7 @@ func TestValidateThresholdsAndSuppressions(t *testing.T) {
 		{"suppression cidr", "  suppressions:\n    - {reason: r, until: \"2030-01-01T00:00:00Z\", source_cidr: 10.0.0.0/33}\n", "4:50", "is not a CIDR"},
 		{"suppression account", "  suppressions:\n    - {reason: r, until: \"2030-01-01T00:00:00Z\", account: \"12\"}\n", "4:50", "is not a 12-digit account id"},
 		{"suppression region", "  suppressions:\n    - {reason: r, until: \"2030-01-01T00:00:00Z\", region: mars}\n", "4:50", "is not a region"},
+		{"suppression of everything", "  suppressions:\n    - {reason: r, until: \"2030-01-01T00:00:00Z\"}\n", "4:7", "would drop every finding"},
 		{"suppression rule id", "  suppressions:\n    - {rule: \"a b\", reason: r, until: \"2030-01-01T00:00:00Z\"}\n", "4:8", "is not a rule id"},
 	}
 	for _, tc := range cases {
