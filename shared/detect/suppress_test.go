@@ -27,7 +27,7 @@ func TestSuppressorConditions(t *testing.T) {
 		EventName: "PutObject", EventSource: "s3.amazonaws.com", AWSRegion: "eu-west-1",
 		SourceIPAddress: "198.51.100.23", UserAgent: "APN/1.0 HashiCorp/1.0 Terraform/1.9.8",
 		RecipientAccountID: "123456789012",
-		UserIdentity: cloudtrail.UserIdentity{Type: "AssumedRole", ARN: "arn:aws:sts::123456789012:assumed-role/ci-deploy/run-42", AccountID: "123456789012"},
+		UserIdentity:       cloudtrail.UserIdentity{Type: "AssumedRole", ARN: "arn:aws:sts::123456789012:assumed-role/ci-deploy/run-42", AccountID: "123456789012"},
 	}
 	const until = "2027-01-01T00:00:00Z"
 	cases := []struct {
