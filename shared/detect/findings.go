@@ -150,7 +150,11 @@ func LogsInsightsURL(rec *cloudtrail.Record, logGroup string) string {
 	} else {
 		query += fmt.Sprintf("| filter eventName = %q", rec.EventName)
 	}
-	str := func(s string) string { return "'" + strings.ReplaceAll(encodeURIComponent(s), "%", "*") }
+	// Values escape more than encodeURIComponent would ('~', quotes and
+	// parentheses too), so no value can end its field or the object early.
+	str := func(s string) string {
+		return "'" + strings.ReplaceAll(percentEncode(s, func(c byte) bool { return isAlnum(c) || c == '-' || c == '_' || c == '.' }), "%", "*")
+	}
 	detail := "~(end~" + str(end.Format("2006-01-02T15:04:05.000Z")) +
 		"~start~" + str(start.Format("2006-01-02T15:04:05.000Z")) +
 		"~timeType~'ABSOLUTE~tz~'UTC~editorString~" + str(query) +
