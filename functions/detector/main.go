@@ -53,6 +53,8 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
+	// Threshold patterns run in the engine: one decode per record for all.
+	engine.AddThresholdPatterns(thresholds)
 	catalog, err := detect.NewCatalog(det, sig.Rules, sig.Aggregating)
 	if err != nil {
 		fail(err)

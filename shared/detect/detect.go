@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/watchkeeper/watchkeeper/shared/alert"
@@ -150,6 +151,13 @@ func (s *Service) evaluate(ctx context.Context, rec *cloudtrail.Record, raw []by
 	v := &recordView{rec: rec, raw: raw}
 	var matched map[string]bool
 	for _, m := range matches {
+		if strings.HasPrefix(m.Rule, thresholdRulePrefix) {
+			if matched == nil {
+				matched = map[string]bool{}
+			}
+			matched[m.Rule] = true
+			continue
+		}
 		s.catalog.enrich(&m)
 		if s.suppress(ctx, inv, m.Rule, v) {
 			continue

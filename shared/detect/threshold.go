@@ -35,18 +35,17 @@ type Thresholds struct {
 }
 
 type threshold struct {
-	index                              int
-	id, title, severity, description   string
-	info                               RuleInfo
-	window                             time.Duration
-	count                              int
-	key                                string // a config key kind, or "" with by
-	by                                 string // the Sigma field grouped by
-	rule                               string // count the matches of this rule
-	pattern                            *filterpattern.Pattern
-	sigma                              *sigma.Rule
-	selections                         []string // all-of correlations: one counter slot each
-	needsJSON, needsEvent, needsLabels bool
+	index                            int
+	id, title, severity, description string
+	info                             RuleInfo
+	window                           time.Duration
+	count                            int
+	key                              string // a config key kind, or "" with by
+	by                               string // the Sigma field grouped by
+	rule                             string // count the matches of this rule
+	pattern                          *filterpattern.Pattern
+	sigma                            *sigma.Rule
+	selections                       []string // all-of correlations: one counter slot each
 }
 
 // NewThresholds compiles the config's thresholds and the aggregating Sigma
@@ -81,9 +80,8 @@ func NewThresholds(d config.Detection, aggregating []*sigma.Rule, known func(id 
 				errs = append(errs, fmt.Errorf("detection.thresholds[%d] (%s): %w", i, c.ID, err))
 				continue
 			}
-			t.pattern, t.needsEvent = p, true
+			t.pattern = p
 		}
-		t.needsLabels = !slices.Contains([]string{config.ThresholdKeyPrincipal, config.ThresholdKeySourceIP, config.ThresholdKeyAccessKey, config.ThresholdKeyAccount}, c.Key)
 		th.add(t)
 	}
 	for _, r := range aggregating {
@@ -95,7 +93,7 @@ func NewThresholds(d config.Detection, aggregating []*sigma.Rule, known func(id 
 		t := &threshold{
 			id: SigmaRuleID(r), title: r.Title, severity: sigmaSeverity(r.Level),
 			description: strings.TrimSpace(strings.TrimSpace(r.Description) + "\n" + r.Attribution()),
-			info:        sigmaInfo(r), window: a.Window, count: a.Threshold, sigma: r, needsJSON: true,
+			info:        sigmaInfo(r), window: a.Window, count: a.Threshold, sigma: r,
 		}
 		switch {
 		case a.Kind == sigma.AggregateAll:
@@ -152,6 +150,28 @@ func (th *Thresholds) IDs() []string {
 func (e *PatternEngine) HasRule(id string) bool {
 	_, ok := e.ids[id]
 	return ok
+}
+
+// thresholdRulePrefix names the engine rules that only feed thresholds.
+const thresholdRulePrefix = "threshold-pattern:"
+
+// AddThresholdPatterns moves the thresholds' filter patterns into the
+// engine, so that each record is decoded once for rules and thresholds
+// alike. Their matches feed the thresholds only: the detector never
+// publishes or counts them as findings.
+func (e *PatternEngine) AddThresholdPatterns(th *Thresholds) {
+	if th == nil {
+		return
+	}
+	for _, t := range th.items {
+		if t.pattern == nil {
+			continue
+		}
+		id := thresholdRulePrefix + t.id
+		e.ids[id] = "threshold " + t.id
+		e.rules = append(e.rules, patternRule{id: id, title: t.title, severity: t.severity, match: t.pattern.MatchEvent})
+		t.rule, t.pattern = id, nil
+	}
 }
 
 // groupKey is one counter update of an invocation: threshold, key, bucket.

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -25,6 +26,9 @@ func thresholdService(t *testing.T, d config.Detection, engine Engine, pub Publi
 	th, err := NewThresholds(d, aggregating, known)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if pe, ok := engine.(*PatternEngine); ok {
+		pe.AddThresholdPatterns(th)
 	}
 	cat, err := NewCatalog(d, aggregating)
 	if err != nil {
@@ -131,29 +135,49 @@ func hasLink(links []alert.Link, title, contains string) bool {
 	return false
 }
 
+// The threshold's pattern runs in the thresholds themselves (no engine)
+// or, moved there by AddThresholdPatterns, in the rule engine; both count
+// the same, and the engine's internal rule never becomes a finding.
 func TestConsoleLoginFailureThresholdPerSourceIP(t *testing.T) {
-	base := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
-	now := base
-	pub := &capture{}
-	svc, _ := thresholdService(t, exampleThresholds(t), nil, pub, &now)
-	failed := func(ip string, i int) []byte {
-		return trailRecord(t, base.Add(time.Duration(i)*time.Second), map[string]any{
-			"eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin", "sourceIPAddress": ip,
-			"errorMessage": "Failed authentication", "responseElements": map[string]any{"ConsoleLogin": "Failure"},
+	for _, withEngine := range []bool{false, true} {
+		t.Run(map[bool]string{false: "thresholds decode", true: "engine decodes"}[withEngine], func(t *testing.T) {
+			base := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+			now := base
+			pub := &capture{}
+			var engine Engine
+			if withEngine {
+				e, err := NewPatternEngine(config.Detection{}, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				engine = e
+			}
+			var logs strings.Builder
+			svc, _ := thresholdService(t, exampleThresholds(t), engine, pub, &now)
+			svc.logger = slog.New(slog.NewJSONHandler(&logs, nil))
+			failed := func(ip string, i int) []byte {
+				return trailRecord(t, base.Add(time.Duration(i)*time.Second), map[string]any{
+					"eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin", "sourceIPAddress": ip,
+					"errorMessage": "Failed authentication", "responseElements": map[string]any{"ConsoleLogin": "Failure"},
+				})
+			}
+			// Two from each of two addresses: nothing.
+			if resp, err := svc.Handle(t.Context(), logsEvent(t, "g", failed("198.51.100.1", 0), failed("198.51.100.2", 1), failed("198.51.100.1", 2), failed("198.51.100.2", 3))); err != nil || len(resp.Findings) != 0 {
+				t.Fatalf("spread over two addresses: %+v, %v", resp.Findings, err)
+			}
+			// A third from one of them: one finding, keyed by that address.
+			resp, err := svc.Handle(t.Context(), logsEvent(t, "g", failed("198.51.100.2", 4)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := findingRules(resp); !slices.Equal(got, []string{"console-login-failures"}) ||
+				!strings.Contains(pub.details[0].Description, "source ip 198.51.100.2") || pub.details[0].Count != 3 {
+				t.Fatalf("findings = %+v / %+v", resp.Findings, pub.details)
+			}
+			if strings.Contains(logs.String(), thresholdRulePrefix) {
+				t.Errorf("an internal threshold rule reached the metrics:\n%s", logs.String())
+			}
 		})
-	}
-	// Two from each of two addresses: nothing.
-	if resp, err := svc.Handle(t.Context(), logsEvent(t, "g", failed("198.51.100.1", 0), failed("198.51.100.2", 1), failed("198.51.100.1", 2), failed("198.51.100.2", 3))); err != nil || len(resp.Findings) != 0 {
-		t.Fatalf("spread over two addresses: %+v, %v", resp.Findings, err)
-	}
-	// A third from one of them: one finding, keyed by that address.
-	resp, err := svc.Handle(t.Context(), logsEvent(t, "g", failed("198.51.100.2", 4)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := findingRules(resp); !slices.Equal(got, []string{"console-login-failures"}) ||
-		!strings.Contains(pub.details[0].Description, "source ip 198.51.100.2") || pub.details[0].Count != 3 {
-		t.Fatalf("findings = %+v / %+v", resp.Findings, pub.details)
 	}
 }
 
