@@ -22,6 +22,10 @@ const (
 	AggregateAll AggregateKind = "all"
 )
 
+// maxTimeframe bounds a timeframe: a year of state per counter is already
+// more than any aggregating rule needs.
+const maxTimeframe = 366 * 24 * time.Hour
+
 // DefaultTimeframe is the window of an aggregating rule that names none
 // (near without timeframe): the spec leaves it to the backend.
 const DefaultTimeframe = time.Hour
@@ -83,7 +87,10 @@ func (r *Rule) Aggregate() (Aggregate, error) {
 		}
 		return a, nil
 	case strings.HasPrefix(agg, "near "):
-		base := strings.TrimSpace(r.Condition[:strings.IndexByte(r.Condition, '|')])
+		base, _, ok := strings.Cut(r.Condition, "|")
+		if !ok {
+			return a, fmt.Errorf("rule %q: near without a condition before it: %w", r.Title, ErrUnsupportedAggregation)
+		}
 		names := append(splitAnd(base), splitAnd(strings.TrimPrefix(agg, "near "))...)
 		return r.allOf(a, names)
 	case agg == "" && r.Timeframe != "":
@@ -153,16 +160,15 @@ func ParseTimeframe(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("timeframe %q: want a number and s, m, h or d", s)
 	}
 	n, err := strconv.Atoi(s[:len(s)-1])
-	if err != nil || n <= 0 || n > 366*24*3600 {
+	if err != nil || n <= 0 {
 		return 0, fmt.Errorf("timeframe %q: want a positive number and s, m, h or d", s)
 	}
 	unit := map[byte]time.Duration{'s': time.Second, 'm': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour}[s[len(s)-1]]
 	if unit == 0 {
 		return 0, fmt.Errorf("timeframe %q: unit must be s, m, h or d", s)
 	}
-	d := time.Duration(n) * unit
-	if d > 366*24*time.Hour {
+	if time.Duration(n) > maxTimeframe/unit {
 		return 0, fmt.Errorf("timeframe %q is longer than a year", s)
 	}
-	return d, nil
+	return time.Duration(n) * unit, nil
 }

@@ -143,3 +143,42 @@ func TestReferenceAggregatingRules(t *testing.T) {
 		}
 	}
 }
+
+func FuzzAggregate(f *testing.F) {
+	for _, s := range [][2]string{
+		{"count() > 5", "10m"}, {"count() by sourceIPAddress >= 3", "1d"}, {"near other", ""}, {"", "5m"},
+		{"count(x) > 1", "1h"}, {"count() > 99999999999999999999", "1m"}, {"near", "1m"}, {"count() by > 1", "0s"},
+	} {
+		f.Add(s[0], s[1], true)
+		f.Add(s[0], s[1], false)
+	}
+	f.Fuzz(func(t *testing.T, agg, timeframe string, piped bool) {
+		cond := "sel and other"
+		if piped {
+			cond = "sel | " + agg
+		}
+		r := &Rule{Title: "t", Condition: cond, Aggregation: agg, Timeframe: timeframe,
+			selections: map[string]matcher{"sel": orMatcher{}, "other": orMatcher{}}}
+		a, err := r.Aggregate()
+		if err != nil {
+			return
+		}
+		if a.Window <= 0 {
+			t.Fatalf("window %v", a.Window)
+		}
+		switch a.Kind {
+		case AggregateCount:
+			if a.Threshold < 1 {
+				t.Fatalf("threshold %d", a.Threshold)
+			}
+		case AggregateAll:
+			for _, s := range a.Selections {
+				if _, ok := r.selections[s]; !ok {
+					t.Fatalf("unknown selection %q", s)
+				}
+			}
+		default:
+			t.Fatalf("kind %q", a.Kind)
+		}
+	})
+}
