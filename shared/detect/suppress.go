@@ -62,19 +62,25 @@ func NewSuppressor(ss []config.Suppression, now func() time.Time) (*Suppressor, 
 			}
 			r.cidr = r.cidr.Masked()
 		}
-		if c.Principal != "" {
-			r.principal = globRE(c.Principal)
+		if r.principal, err = globRE(c.Principal); err != nil {
+			errs = append(errs, fmt.Errorf("detection.suppressions[%d].principal: %w", i, err))
+			continue
 		}
-		if c.UserAgent != "" {
-			r.userAgent = globRE(c.UserAgent)
+		if r.userAgent, err = globRE(c.UserAgent); err != nil {
+			errs = append(errs, fmt.Errorf("detection.suppressions[%d].user_agent: %w", i, err))
+			continue
 		}
 		s.rules = append(s.rules, r)
 	}
 	return s, errors.Join(errs...)
 }
 
-// globRE compiles a glob where * is any run of characters and ? one character.
-func globRE(g string) *regexp.Regexp {
+// globRE compiles a glob where * is any run of characters and ? one
+// character; "" is no glob (nil).
+func globRE(g string) (*regexp.Regexp, error) {
+	if g == "" {
+		return nil, nil
+	}
 	var b strings.Builder
 	b.WriteString(`^`)
 	for _, r := range g {
@@ -88,7 +94,7 @@ func globRE(g string) *regexp.Regexp {
 		}
 	}
 	b.WriteString(`$`)
-	return regexp.MustCompile(b.String())
+	return regexp.Compile(b.String())
 }
 
 // Len is the number of suppressions.
