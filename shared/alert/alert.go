@@ -91,6 +91,8 @@ const (
 	LabelMode        = "mode"
 	LabelOutcome     = "outcome"
 	LabelGuardrail   = "guardrail"
+	// LabelTechnique is a finding's MITRE ATT&CK technique id.
+	LabelTechnique = "technique"
 
 	LabelDimensionPrefix = "dim_"
 )

@@ -81,6 +81,21 @@ type Detail struct {
 	// Truncated is true when request parameters or response elements were
 	// dropped to fit the PutEvents size limit.
 	Truncated bool `json:"truncated,omitempty"`
+	// Technique is the MITRE ATT&CK technique id of the rule (T1562.008);
+	// readers set it as the technique label.
+	Technique string `json:"technique,omitempty"`
+	// SigmaID is the Sigma rule's own id (a UUID) when Rule is "sigma:<file stem>".
+	SigmaID string `json:"sigma_id,omitempty"`
+	// Author of the rule, which Sigma's Detection Rule License requires findings to carry.
+	Author string `json:"author,omitempty"`
+	// Count and Window are set on threshold findings: how many records
+	// matched within which window (a Go duration).
+	Count  int    `json:"count,omitempty"`
+	Window string `json:"window,omitempty"`
+	// More is how many findings of the same rule and subject the detector
+	// held back (dedup) in the window starting at MoreSince.
+	More      int64     `json:"more,omitempty"`
+	MoreSince time.Time `json:"more_since,omitzero"`
 }
 
 // TrailRecord is the part of a CloudTrail record the contract carries:
@@ -271,6 +286,7 @@ func watchkeeperAlerts(ev *eventBridgeEvent) ([]Alert, error) {
 	for k, v := range d.Labels {
 		a.setLabel(k, v)
 	}
+	a.setLabel(LabelTechnique, d.Technique)
 	if d.Rule == "" {
 		return nil, fmt.Errorf("detail: missing rule")
 	}

@@ -254,3 +254,36 @@ func compactJSON(t *testing.T, raw []byte) string {
 	}
 	return b.String()
 }
+
+// The finding fields added for the detector survive publishing, and the
+// technique becomes the technique label readers route and render on.
+func TestFindingDetailFieldsRoundTrip(t *testing.T) {
+	since := time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
+	d := Detail{Rule: "sigma:aws_cloudtrail_disable_logging", Severity: SeverityHigh, Title: "t",
+		Technique: "T1562.008", SigmaID: "4db60cc0-36fb-42b7-9b58-a5b53019fb74", Author: "vitaliy0x1",
+		Count: 12, Window: "5m0s", More: 3, MoreSince: since}
+	e, err := NewPutEventsEntry(BusName, SourceDetector, DetailTypeFinding, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Parse(eventFromEntry(t, e, "ev-10"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := back.Alerts[0]
+	if a.Label(LabelTechnique) != "T1562.008" || a.Label(LabelRule) != d.Rule {
+		t.Errorf("labels %v", a.Labels)
+	}
+	var got Detail
+	if err := json.Unmarshal(a.Raw, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Technique != d.Technique || got.SigmaID != d.SigmaID || got.Author != d.Author || got.Count != 12 ||
+		got.Window != "5m0s" || got.More != 3 || !got.MoreSince.Equal(since) {
+		t.Errorf("detail back = %+v", got)
+	}
+	sample := mustParse(t, eventsDir(t)+"/notifier/watchkeeper-finding.json")
+	if sample.Alerts[0].Label(LabelTechnique) != "T1133" {
+		t.Errorf("sample finding's technique label = %q", sample.Alerts[0].Label(LabelTechnique))
+	}
+}

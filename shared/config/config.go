@@ -281,6 +281,37 @@ type Detection struct {
 	Rules []DetectionRule `yaml:"rules" json:"rules,omitempty"`
 	// Suppressions silence findings that match.
 	Suppressions []Suppression `yaml:"suppressions" json:"suppressions,omitempty"`
+	// Thresholds fire when N matching records from one key arrive within a window.
+	Thresholds []Threshold `yaml:"thresholds" json:"thresholds,omitempty"`
+	// DedupWindow is how long the same rule on the same resource or
+	// principal gives one published finding (default 1h).
+	DedupWindow string `yaml:"dedup_window" json:"dedup_window"`
+}
+
+// Threshold is a stateful rule: it counts the records a rule or a filter
+// pattern matches, per key, and fires once when the count reaches Count
+// within Window.
+type Threshold struct {
+	// ID names the threshold in findings and suppressions; unique among rule ids.
+	ID string `yaml:"id" json:"id"`
+	// Title is the one-line summary shown in messages.
+	Title string `yaml:"title" json:"title"`
+	// Severity of findings: critical, high, medium (default), low or info.
+	Severity string `yaml:"severity" json:"severity"`
+	// Rule is the id of a rule whose matches are counted (one of Rule and Pattern).
+	Rule string `yaml:"rule" json:"rule,omitempty"`
+	// Pattern is a filter pattern selecting the records counted (one of Rule and Pattern).
+	Pattern string `yaml:"pattern" json:"pattern,omitempty"`
+	// Count is how many records within Window fire the threshold (at least 1).
+	Count int `yaml:"count" json:"count"`
+	// Window is the sliding window, a Go duration such as 5m.
+	Window string `yaml:"window" json:"window"`
+	// Key groups the count: principal, source_ip, access_key, account or a label name.
+	Key string `yaml:"key" json:"key"`
+	// Description explains the finding and what to do.
+	Description string `yaml:"description" json:"description,omitempty"`
+	// Technique is the MITRE ATT&CK technique id, e.g. T1110.
+	Technique string `yaml:"technique" json:"technique,omitempty"`
 }
 
 // DetectionRule is a custom rule written as a CloudWatch Logs filter pattern over a CloudTrail record.
@@ -297,16 +328,27 @@ type DetectionRule struct {
 	Description string `yaml:"description" json:"description,omitempty"`
 }
 
-// Suppression drops findings of a rule whose labels match.
+// Suppression drops findings of a rule (or of every rule) whose record
+// matches all the given conditions; suppressed matches are counted, not lost.
 type Suppression struct {
-	// Rule is the id of the rule whose findings are dropped.
-	Rule string `yaml:"rule" json:"rule"`
+	// Rule is the id of the rule whose findings are dropped; empty means every rule.
+	Rule string `yaml:"rule" json:"rule,omitempty"`
 	// Matchers on finding labels narrow the suppression; none means every finding of the rule.
 	Matchers []string `yaml:"matchers" json:"matchers,omitempty"`
 	// Reason is required so that a suppression explains itself.
 	Reason string `yaml:"reason" json:"reason"`
-	// Until is an optional RFC 3339 expiry.
+	// Until is the RFC 3339 expiry (required).
 	Until string `yaml:"until" json:"until,omitempty"`
+	// Principal is a glob (* and ?) over the caller's ARN.
+	Principal string `yaml:"principal" json:"principal,omitempty"`
+	// SourceCIDR is an IPv4 or IPv6 CIDR the caller's source address must be in.
+	SourceCIDR string `yaml:"source_cidr" json:"source_cidr,omitempty"`
+	// UserAgent is a glob (* and ?) over the record's user agent.
+	UserAgent string `yaml:"user_agent" json:"user_agent,omitempty"`
+	// Account is the 12-digit account the record belongs to.
+	Account string `yaml:"account" json:"account,omitempty"`
+	// Region is the record's AWS region.
+	Region string `yaml:"region" json:"region,omitempty"`
 }
 
 // Remediation configures automatic responses.

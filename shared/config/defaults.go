@@ -145,6 +145,10 @@ func (c *Config) applyDefaults() {
 	for i := range c.Detection.Rules {
 		defaultString(&c.Detection.Rules[i].Severity, DefaultSeverity)
 	}
+	for i := range c.Detection.Thresholds {
+		defaultString(&c.Detection.Thresholds[i].Severity, DefaultSeverity)
+	}
+	defaultString(&c.Detection.DedupWindow, DefaultDetectionDedupWindow)
 
 	r := &c.Remediation
 	defaultString(&r.Mode, DefaultRemediationMode)

@@ -748,7 +748,6 @@ func (v *validator) detection() {
 	for i := range det.Suppressions {
 		s := &det.Suppressions[i]
 		p := indexPath("detection.suppressions", i)
-		v.required(p+".rule", s.Rule)
 		v.required(p+".reason", s.Reason)
 		v.matchers(p+".matchers", s.Matchers)
 		if s.Until != "" {
@@ -757,6 +756,7 @@ func (v *validator) detection() {
 			}
 		}
 	}
+	v.thresholds(ids)
 }
 
 func (v *validator) remediation() {

@@ -149,7 +149,7 @@ func TestValidateRules(t *testing.T) {
 		{"rule title", "detection:\n  rules:\n    - {id: r, pattern: p}\n", "4:7", "detection.rules[0].title: is required"},
 		{"rule severity", "detection:\n  rules:\n    - {id: r, title: t, pattern: p, severity: severe}\n", "4:37", `unknown severity "severe"`},
 		{"rule pattern", "detection:\n  rules:\n    - {id: r, title: t}\n", "4:7", "detection.rules[0].pattern: is required"},
-		{"suppression rule", "detection:\n  suppressions:\n    - {reason: r}\n", "4:7", "detection.suppressions[0].rule: is required"},
+		{"suppression until required", "detection:\n  suppressions:\n    - {reason: r}\n", "4:7", "detection.suppressions[0].until: is required"},
 		{"suppression reason", "detection:\n  suppressions:\n    - {rule: r}\n", "4:7", "detection.suppressions[0].reason: is required"},
 		{"suppression until", "detection:\n  suppressions:\n    - {rule: r, reason: x, until: tomorrow}\n", "4:28", `"tomorrow" is not an RFC 3339 time`},
 		{"suppression matcher", "detection:\n  suppressions:\n    - {rule: r, reason: x, matchers: [\"1bad=x\"]}\n", "4:39", "is not a label name"},

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/watchkeeper/watchkeeper/shared/alert"
@@ -23,6 +24,12 @@ type Match struct {
 	Title       string
 	Severity    string
 	Description string
+	// Technique is the ATT&CK technique id; SigmaID, Author and Link
+	// credit a Sigma rule. Engines may leave them to the Catalog.
+	Technique string
+	SigmaID   string
+	Author    string
+	Link      string
 }
 
 // Engine evaluates the compiled rules on a record. The rule engine (filter
@@ -45,17 +52,30 @@ type Service struct {
 	pub    Publisher
 	logger *slog.Logger
 	now    func() time.Time
+
+	thresholds    *Thresholds
+	counter       WindowCounter
+	dedup         FindingDedup
+	dedupWindow   time.Duration
+	suppressor    *Suppressor
+	catalog       Catalog
+	trailLogGroup string
 }
 
-// New returns the detector service. engine and pub may be nil.
-func New(engine Engine, pub Publisher, logger *slog.Logger, now func() time.Time) *Service {
+// New returns the detector service. engine and pub may be nil; opts add
+// thresholds, dedup, suppressions and rule information.
+func New(engine Engine, pub Publisher, logger *slog.Logger, now func() time.Time, opts ...Option) *Service {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{engine: engine, pub: pub, logger: logger, now: now}
+	s := &Service{engine: engine, pub: pub, logger: logger, now: now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Handle processes one invocation. A record that is not valid CloudTrail JSON
@@ -71,6 +91,7 @@ func (s *Service) Handle(ctx context.Context, payload json.RawMessage) (outcome.
 		return resp, &alert.InputError{Function: "detector", Err: err}
 	}
 	resp.Trigger = string(trig.Kind)
+	ctx, inv := s.begin(ctx, trig)
 	counts := &outcome.Records{}
 	resp.Records = counts
 	var errs []error
@@ -105,6 +126,7 @@ func (s *Service) Handle(ctx context.Context, payload json.RawMessage) (outcome.
 			return resp, fmt.Errorf("detector expects CloudTrail records (a Logs subscription batch or an AWS API Call via CloudTrail event), got a %s trigger", trig.Kind)
 		}
 	}
+	errs = append(errs, s.finish(ctx, inv, &resp)...)
 	metrics.Emit(ctx, s.logger, s.now(), map[string]string{"Function": "detector"},
 		metrics.Metric{Name: "RecordsReceived", Value: float64(counts.Received)},
 		metrics.Metric{Name: "RecordsInvalid", Value: float64(counts.Invalid)},
@@ -113,26 +135,42 @@ func (s *Service) Handle(ctx context.Context, payload json.RawMessage) (outcome.
 }
 
 func (s *Service) evaluate(ctx context.Context, rec *cloudtrail.Record, raw []byte, resp *outcome.Response) []error {
-	if s.engine == nil {
+	inv := invocationFrom(ctx)
+	if inv == nil {
+		// Called outside Handle: act on this record alone.
+		ctx, inv = s.begin(ctx, nil)
+		defer func() { _ = s.finish(ctx, inv, resp) }()
+	}
+	var matches []Match
+	if s.engine != nil {
+		matches = s.engine.Evaluate(rec, raw)
+	}
+	if len(matches) == 0 && s.thresholds.Len() == 0 {
 		return nil
 	}
-	var errs []error
-	for _, m := range s.engine.Evaluate(rec, raw) {
-		f := outcome.Finding{Rule: m.Rule, Severity: m.Severity, Title: m.Title}
-		d := alert.FindingFromRecord(m.Rule, m.Severity, m.Title, m.Description, rec)
-		if len(d.Resources) > 0 {
-			f.Resource = d.Resources[0].Name()
-		}
-		if s.pub != nil {
-			if err := s.pub.Publish(ctx, alert.SourceDetector, alert.DetailTypeFinding, d); err != nil {
-				errs = append(errs, fmt.Errorf("publish finding %s for event %s: %w", m.Rule, rec.EventID, err))
-			} else {
-				f.Published = true
+	v := &recordView{rec: rec, raw: raw}
+	var matched map[string]bool
+	for _, m := range matches {
+		if strings.HasPrefix(m.Rule, thresholdRulePrefix) {
+			if matched == nil {
+				matched = map[string]bool{}
 			}
+			matched[m.Rule] = true
+			continue
 		}
-		resp.Findings = append(resp.Findings, f)
+		s.catalog.enrich(&m)
+		if s.suppress(ctx, inv, m.Rule, v) {
+			continue
+		}
+		inv.matches[m.Rule]++
+		if matched == nil {
+			matched = map[string]bool{}
+		}
+		matched[m.Rule] = true
+		s.addFinding(inv, m, rec, claimID(rec.EventID, raw), resp)
 	}
-	return errs
+	s.thresholds.observe(inv, v, matched, s.now(), func(rule string) bool { return s.suppress(ctx, inv, rule, v) })
+	return nil
 }
 
 func clip(s string) string {

@@ -87,21 +87,8 @@ func NewPatternEngine(d config.Detection, now func() time.Time) (*PatternEngine,
 		ruleFrom[r.ID] = fmt.Sprintf("detection.rules[%d]", i)
 		e.rules = append(e.rules, patternRule{id: r.ID, title: r.Title, severity: r.Severity, description: r.Description, match: p.MatchEvent})
 	}
-	for i, s := range d.Suppressions {
-		ms, err := config.ParseMatchers(s.Matchers)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("detection.suppressions[%d]: %w", i, err))
-			continue
-		}
-		sup := suppression{rule: s.Rule, matchers: ms}
-		if s.Until != "" {
-			if sup.until, err = time.Parse(time.RFC3339, s.Until); err != nil {
-				errs = append(errs, fmt.Errorf("detection.suppressions[%d].until: %w", i, err))
-				continue
-			}
-		}
-		e.suppressions = append(e.suppressions, sup)
-	}
+	// Suppressions are the Service's (see Suppressor), which counts what
+	// they drop; e.suppressions stays empty.
 	return e, errors.Join(errs...)
 }
 
@@ -145,16 +132,13 @@ func (e *PatternEngine) suppressed(rule string, labels map[string]string) bool {
 	return false
 }
 
-// packDescription is a pack rule's description followed by its references, so
-// findings carry the ATT&CK technique and CIS control through
-// alert.FindingFromRecord without a field of their own.
+// packDescription is a pack rule's description followed by its CIS
+// control; the ATT&CK technique is a field of the finding (see Catalog).
 func packDescription(r packs.Rule) string {
 	var b strings.Builder
 	b.WriteString(strings.TrimSpace(r.Description))
-	b.WriteString("\n\nATT&CK: ")
-	b.WriteString(r.Technique)
 	if r.Control != "" {
-		b.WriteString("\nCIS AWS Foundations Benchmark: ")
+		b.WriteString("\n\nCIS AWS Foundations Benchmark: ")
 		b.WriteString(r.Control)
 		if r.SecurityHub != "" {
 			b.WriteString(" (Security Hub ")

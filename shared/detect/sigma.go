@@ -18,8 +18,8 @@ import (
 type SigmaRules struct {
 	// Rules evaluate record by record.
 	Rules []*sigma.Rule
-	// Aggregating rules (count() … by, timeframe) need the threshold engine;
-	// they are loaded, listed here and not evaluated yet.
+	// Aggregating rules (count() … by, timeframe) run in the threshold
+	// engine (NewThresholds).
 	Aggregating []*sigma.Rule
 }
 
@@ -43,6 +43,9 @@ func LoadSigma(dir string, paths []string) (SigmaRules, error) {
 				return err
 			}
 			r, err := sigma.Parse(data)
+			if r != nil {
+				r.Name = strings.TrimSuffix(d.Name(), filepath.Ext(d.Name()))
+			}
 			switch {
 			case errors.Is(err, sigma.ErrAggregation) && r != nil:
 				out.Aggregating = append(out.Aggregating, r)
@@ -61,12 +64,12 @@ func LoadSigma(dir string, paths []string) (SigmaRules, error) {
 }
 
 // AddSigma adds Sigma rules to the engine. Their findings are named
-// "sigma:<rule id>" and carry the rule's author and link, as the Detection
-// Rule License requires.
+// "sigma:<file stem>" (SigmaRuleID) and carry the rule's author and link, as
+// the Detection Rule License requires.
 func (e *PatternEngine) AddSigma(rules []*sigma.Rule) error {
 	var errs []error
 	for _, r := range rules {
-		id := "sigma:" + r.ID
+		id := SigmaRuleID(r)
 		if from, dup := e.ids[id]; dup {
 			errs = append(errs, fmt.Errorf("sigma rule %q: id already used by %s", r.Title, from))
 			continue

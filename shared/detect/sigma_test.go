@@ -30,7 +30,7 @@ func TestSigmaRulesRaiseAttributedFindings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(resp.Findings) != 1 || resp.Findings[0].Rule != "sigma:5f0b7a52-3c1d-4e8f-9a6b-2d4c8e1f0a37" || resp.Findings[0].Severity != "high" {
+	if len(resp.Findings) != 1 || resp.Findings[0].Rule != "sigma:trail_stopped" || resp.Findings[0].Severity != "high" {
 		t.Fatalf("findings = %+v", resp.Findings)
 	}
 	d := pub.details[0]

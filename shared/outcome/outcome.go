@@ -56,6 +56,9 @@ type Finding struct {
 	Resource string `json:"resource,omitempty"`
 	// Published is true once it is on the watchkeeper bus.
 	Published bool `json:"published"`
+	// Deduplicated is true when an earlier finding of the same rule and
+	// subject in the dedup window stands for this one (it was counted).
+	Deduplicated bool `json:"deduplicated,omitempty"`
 }
 
 // Remediation summarizes one remediation decision.

@@ -248,6 +248,7 @@ func (c *compiler) compileDetection(r *Rule, det *node) (aggErr error, err error
 		r.match = ors
 	}
 	r.Aggregation = strings.Join(aggs, "\n")
+	r.selections = sels
 	switch {
 	case r.Aggregation != "":
 		return wrapAt(cond, fmt.Errorf("%q: %w", r.Aggregation, ErrAggregation)), nil

@@ -61,8 +61,14 @@ type Rule struct {
 	Timeframe string
 	// Source overrides SigmaHQURL in Attribution for rules from elsewhere.
 	Source string
+	// Name is the stem of the file the rule was loaded from (set by the
+	// loader; empty for rules parsed from bytes).
+	Name string
 
 	match matcher
+	// selections are the compiled search identifiers, for correlations
+	// that need each on its own.
+	selections map[string]matcher
 }
 
 // Parse parses and compiles one rule. A rule that aggregates comes back
