@@ -203,14 +203,6 @@ func (d *FindingDedup) Published(ctx context.Context, id, eventID string) error 
 	return nil
 }
 
-func stringAttr(item map[string]types.AttributeValue, name string) string {
-	s, ok := item[name].(*types.AttributeValueMemberS)
-	if !ok {
-		return ""
-	}
-	return s.Value
-}
-
 // HoldBack adds n matches to the held-back count of the window id is in,
 // for duplicates an invocation already folded together; nothing happens
 // when no window is open.
