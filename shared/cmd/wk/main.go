@@ -51,6 +51,7 @@ const usage = `usage:
   wk rie [-dir <dir>]                                    build the pinned Lambda Runtime Interface Emulator
   wk redrive -fn <name> [-stack <name>] [-limit N]       replay a deployed function's on-failure queue (your AWS credentials)
   wk test-pattern -pattern <p> [-file <log>]             print the lines of a log file a filter pattern matches
+  wk member-role -home-account <id> [-config <file>]     print the CloudFormation template of the cross-account member role
 Run "wk <command> -h" for a command's flags.
 `
 
@@ -71,6 +72,8 @@ func run(ctx context.Context, args, env []string, stdout, stderr io.Writer, tty 
 		return runRedrive(ctx, args[1:], stdout, stderr)
 	case "test-pattern":
 		return runTestPattern(args[1:], os.Stdin, stdout, stderr)
+	case "member-role":
+		return runMemberRole(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
