@@ -115,7 +115,12 @@ func newStack(app awscdk.App, cfg *config.Config, root string) (awscdk.Stack, er
 			props.Env.Region = jsii.String(dep.Region)
 		}
 	}
-	return NewWatchkeeperStack(app, orDefault(dep.StackName, config.DefaultStackName), props), nil
+	name := orDefault(dep.StackName, config.DefaultStackName)
+	stack := NewWatchkeeperStack(app, name, props)
+	if need, _ := needsGlobalEvents(cfg); need {
+		newGlobalEvents(app, cfg, name)
+	}
+	return stack, nil
 }
 
 // repoRoot is the checkout at or above the working directory: `go run

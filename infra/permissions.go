@@ -279,6 +279,9 @@ func remediatorGrants(cfg *config.Config, env arnEnv, registry *remediate.Regist
 			Resources: []string{ssmParameterARN(p, env)},
 		})
 	}
+	if g := memberRoleGrant(cfg, env); g != nil {
+		grants = append(grants, *g)
+	}
 	var actions []string
 	var errs []error
 	for _, rule := range cfg.Remediation.Rules {

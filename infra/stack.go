@@ -94,8 +94,10 @@ func NewWatchkeeperStack(scope constructs.Construct, id string, props *Watchkeep
 		table.GrantReadWrite(fns[name].Role)
 	}
 
-	for _, name := range []string{config.FunctionNotifier, config.FunctionRemediator} {
-		topic.Topic.AddSubscription(awssnssubscriptions.NewLambdaSubscription(fns[name].Function, nil))
+	topic.Topic.AddSubscription(awssnssubscriptions.NewLambdaSubscription(fns[config.FunctionNotifier].Function, nil))
+	subscribeRemediator(stack, topic.Topic, fns[config.FunctionRemediator].Function, cfg.Remediation.Rules)
+	if need, _ := needsGlobalEvents(cfg); need {
+		allowGlobalEvents(stack, globalEventsRoleName(id, dep.Region))
 	}
 	bus.RouteSuiteEvents(fns[config.FunctionNotifier].Function, fns[config.FunctionRemediator].Function)
 	for _, name := range []string{config.FunctionDetector, config.FunctionSweeper, config.FunctionRemediator} {
@@ -159,6 +161,9 @@ func NewWatchkeeperStack(scope constructs.Construct, id string, props *Watchkeep
 		FilterPattern:        cfg.Trail.FilterPattern,
 		RemovalPolicy:        removal,
 		Detector:             fns[config.FunctionDetector].Function,
+		GlacierAfterDays:     cfg.Trail.GlacierAfterDays,
+		ExpireAfterDays:      cfg.Trail.ExpireAfterDays,
+		DataEvents:           cfg.Trail.DataEvents,
 	})
 
 	var named []NamedFunction

@@ -235,7 +235,13 @@ func TestAlarmTopic(t *testing.T) {
 		}
 
 		ids := s.functionIDs(t)
-		for _, name := range []string{config.FunctionNotifier, config.FunctionRemediator} {
+		// The remediator subscribes only when a rule can match an alarm
+		// (TestRemediatorSubscriptionAndTrailKey checks its filter).
+		subscribers := []string{config.FunctionNotifier}
+		if remediatorAlarmFilter(s.cfg.Remediation.Rules).Subscribe {
+			subscribers = append(subscribers, config.FunctionRemediator)
+		}
+		for _, name := range subscribers {
 			check(t, name+" subscribes to the alarm topic", func() {
 				s.assert.HasResourceProperties(jsii.String("AWS::SNS::Subscription"), like(obj{
 					"Protocol": "lambda",
@@ -244,7 +250,7 @@ func TestAlarmTopic(t *testing.T) {
 				}))
 			})
 		}
-		checkEmailSubscriptions(t, s, topicID)
+		checkEmailSubscriptions(t, s, topicID, len(subscribers))
 	})
 }
 

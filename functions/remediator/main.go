@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/watchkeeper/watchkeeper/shared/boot"
 	"github.com/watchkeeper/watchkeeper/shared/bus"
@@ -31,6 +32,14 @@ func main() {
 		KillSwitch: remediate.NewSSMKillSwitch(ssm.NewFromConfig(rt.AWS), rt.Config.Remediation.KillSwitchParameter, time.Now),
 		Now:        time.Now,
 		Logger:     rt.Logger,
+	}
+	stsClient := sts.NewFromConfig(rt.AWS)
+	if deps.Identity, err = remediate.WhoAmI(ctx, stsClient); err != nil {
+		fmt.Fprintf(os.Stderr, "remediator: %v\n", err)
+		os.Exit(1)
+	}
+	if ca := rt.Config.Remediation.CrossAccount; len(ca.Accounts) > 0 {
+		deps.Accounts = remediate.NewCrossAccount(rt.AWS, stsClient, ca)
 	}
 	if rt.Env.Table != "" {
 		db := dynamodb.NewFromConfig(rt.AWS)

@@ -269,6 +269,23 @@ type Trail struct {
 	RetentionDays int `yaml:"retention_days" json:"retention_days"`
 	// FilterPattern of the subscription filter ("" forwards every record).
 	FilterPattern string `yaml:"filter_pattern" json:"filter_pattern,omitempty"`
+	// GlacierAfterDays moves the created trail's log files to S3 Glacier
+	// Flexible Retrieval after this many days (default 90; 0 = never).
+	GlacierAfterDays int `yaml:"glacier_after_days" json:"glacier_after_days"`
+	// ExpireAfterDays deletes the created trail's log files after this many
+	// days (default 365; 0 = keep them).
+	ExpireAfterDays int `yaml:"expire_after_days" json:"expire_after_days"`
+	// DataEvents the created trail also records (object-level S3, Lambda invokes).
+	DataEvents TrailDataEvents `yaml:"data_events" json:"data_events"`
+}
+
+// TrailDataEvents selects the data events of the created trail; data events
+// are billed per event, so none are recorded by default.
+type TrailDataEvents struct {
+	// S3Buckets whose object-level API calls are recorded.
+	S3Buckets []string `yaml:"s3_buckets" json:"s3_buckets,omitempty"`
+	// Lambda records every function's Invoke calls.
+	Lambda bool `yaml:"lambda" json:"lambda,omitempty"`
 }
 
 // Detection configures the detector's rules.
@@ -361,6 +378,21 @@ type Remediation struct {
 	Rules []RemediationRule `yaml:"rules" json:"rules,omitempty"`
 	// Guardrails bound what any rule may do.
 	Guardrails Guardrails `yaml:"guardrails" json:"guardrails"`
+	// CrossAccount lets actions act in member accounts through a role there.
+	CrossAccount CrossAccount `yaml:"cross_account" json:"cross_account"`
+}
+
+// CrossAccount is the member role the remediator assumes to act on a
+// resource of another account.
+type CrossAccount struct {
+	// RoleName of the member role, the same in every account (default
+	// "WatchkeeperRemediation").
+	RoleName string `yaml:"role_name" json:"role_name"`
+	// ExternalID the member role's trust policy requires, if any.
+	ExternalID string `yaml:"external_id" json:"external_id,omitempty"`
+	// Accounts (12 digits) the remediator may act in besides its own; a
+	// target in an account not listed is skipped.
+	Accounts []string `yaml:"accounts" json:"accounts,omitempty"`
 }
 
 // RemediationRule maps a trigger to an action.
@@ -395,6 +427,10 @@ type Guardrails struct {
 	AllowRegions []string `yaml:"allow_regions" json:"allow_regions,omitempty"`
 	// DenyRegions are regions actions never run in.
 	DenyRegions []string `yaml:"deny_regions" json:"deny_regions,omitempty"`
+	// NeverQuarantine are ARN globs of IAM users and roles the IAM actions
+	// never quarantine, deactivate or strip (default: DefaultNeverQuarantine,
+	// the usual break-glass and organization access roles).
+	NeverQuarantine []string `yaml:"never_quarantine" json:"never_quarantine"`
 }
 
 // MaintenanceWindow is a static silence: alerts matching every matcher are

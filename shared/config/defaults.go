@@ -27,7 +27,28 @@ const (
 	DefaultTreatMissingData    = "missing"
 	DefaultSeverity            = SeverityMedium
 	DefaultLogAlarmThreshold   = 1
+	DefaultGlacierAfterDays    = 90
+	DefaultExpireAfterDays     = 365
+	DefaultCrossAccountRole    = "WatchkeeperRemediation"
 )
+
+// DefaultNeverQuarantine are the principals the IAM actions leave alone
+// unless remediation.guardrails.never_quarantine says otherwise: break-glass
+// users and roles (by the usual spellings) and the roles AWS Organizations
+// and Control Tower use to administer member accounts. Locking these out
+// would lock out the people who fix the account.
+func DefaultNeverQuarantine() []string {
+	return []string{
+		"arn:*:iam::*:user/*break-glass*",
+		"arn:*:iam::*:user/*breakglass*",
+		"arn:*:iam::*:user/*BreakGlass*",
+		"arn:*:iam::*:role/*break-glass*",
+		"arn:*:iam::*:role/*breakglass*",
+		"arn:*:iam::*:role/*BreakGlass*",
+		"arn:*:iam::*:role/OrganizationAccountAccessRole",
+		"arn:*:iam::*:role/AWSControlTowerExecution",
+	}
+}
 
 // Removal policies (Deployment.RemovalPolicy).
 const (
@@ -141,6 +162,8 @@ func (c *Config) applyDefaults() {
 		t.Create = boolPtr(t.LogGroupName == "")
 	}
 	c.defaultInt("trail.retention_days", &t.RetentionDays, DefaultTrailRetentionDays)
+	c.defaultInt("trail.glacier_after_days", &t.GlacierAfterDays, DefaultGlacierAfterDays)
+	c.defaultInt("trail.expire_after_days", &t.ExpireAfterDays, DefaultExpireAfterDays)
 
 	for i := range c.Detection.Rules {
 		defaultString(&c.Detection.Rules[i].Severity, DefaultSeverity)
@@ -157,4 +180,8 @@ func (c *Config) applyDefaults() {
 	defaultString(&g.OptOutTag, DefaultOptOutTag)
 	defaultString(&g.Cooldown, DefaultCooldown)
 	c.defaultInt("remediation.guardrails.max_actions_per_hour", &g.MaxActionsPerHour, DefaultMaxActionsPerHour)
+	if c.unset("remediation.guardrails.never_quarantine", g.NeverQuarantine == nil) {
+		g.NeverQuarantine = DefaultNeverQuarantine()
+	}
+	defaultString(&r.CrossAccount.RoleName, DefaultCrossAccountRole)
 }

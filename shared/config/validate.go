@@ -172,6 +172,8 @@ func (c *Config) Validate() error {
 	v.trail()
 	v.detection()
 	v.remediation()
+	v.trailStorage()
+	v.crossAccount()
 	return v.errs.err()
 }
 

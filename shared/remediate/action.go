@@ -18,16 +18,22 @@
 //  3. scope (GuardrailRegion, GuardrailAccount): the target is in another
 //     region than the remediator's clients, or outside allow_regions /
 //     allow_accounts, or in deny_regions / deny_accounts;
-//  4. protected (GuardrailProtected): the target's ARN (built from its type,
+//  4. self (GuardrailSelf): the target is, or belongs to, an IAM principal
+//     the suite or its operators depend on (the remediator's role, the
+//     stack's and CDK's roles, never_quarantine);
+//  5. protected (GuardrailProtected): the target's ARN (built from its type,
 //     id, region and account when the trigger gives none) matches a
 //     protected_arns glob;
-//  5. opt-out tag (GuardrailOptOut): read while planning, which only reads;
-//  6. cooldown (GuardrailCooldown): the same action changed the same
+//  6. member account (GuardrailAccount): a target in another account than the
+//     remediator's is acted on only through remediation.cross_account's role
+//     in a listed account;
+//  7. opt-out tag (GuardrailOptOut): read while planning, which only reads;
+//  8. cooldown (GuardrailCooldown): the same action changed the same
 //     resource less than guardrails.cooldown ago;
-//  7. circuit (GuardrailCircuitOpen): the rule already made
+//  9. circuit (GuardrailCircuitOpen): the rule already made
 //     max_actions_per_hour changes in this UTC hour; the first refusal of
 //     the hour also publishes one event labelled LabelCircuit=CircuitOpened;
-//  8. plan or apply: dry-run records the plan (and never counts), enforce
+//  10. plan or apply: dry-run records the plan (and never counts), enforce
 //     applies, verifies, and starts the cooldown.
 package remediate
 

@@ -62,6 +62,13 @@ type Deps struct {
 	// Counter keeps the blast-radius counters (NewTableCounter over the
 	// state table); nil disables the max_actions_per_hour circuit.
 	Counter Counter
+	// Identity is who the remediator runs as (WhoAmI): its role is never
+	// quarantined, and with Account set a target in another account is acted
+	// on only through Accounts. Zero: the account is not checked.
+	Identity Identity
+	// Accounts gives the clients of member accounts (NewCrossAccount); nil
+	// skips every target outside Identity.Account.
+	Accounts AccountClients
 	// Now defaults to time.Now.
 	Now func() time.Time
 	// Logger defaults to discarding.
@@ -73,6 +80,7 @@ type Service struct {
 	rules   []rule
 	optOut  optOutTag
 	guards  guardrails
+	self    selfGuard
 	clients Clients
 	deps    Deps
 	now     func() time.Time
@@ -138,6 +146,9 @@ func New(cfg *config.Config, reg *Registry, clients Clients, deps Deps) (*Servic
 	guards, gerrs := compileGuardrails(r.Guardrails)
 	s.guards = guards
 	errs = append(errs, gerrs...)
+	self, serrs := compileSelfGuard(cfg, deps.Identity)
+	s.self = self
+	errs = append(errs, serrs...)
 	for i, rc := range r.Rules {
 		where := fmt.Sprintf("remediation.rules[%d] (%s)", i, rc.Name)
 		c := rule{name: rc.Name, mode: rc.Mode}
@@ -379,11 +390,21 @@ func (s *Service) evaluate(ctx context.Context, log *slog.Logger, a *alert.Alert
 	if region == "" && !global(t.Type) {
 		region = s.clients.Region
 	}
+	if g, why := s.self.check(t, account, partition(s.clients.Region)); g != "" {
+		return d.skip(g, why)
+	}
 	arn := targetARN(t, account, region)
 	if p := s.guards.protectedBy(arn); p != "" {
 		return d.skip(GuardrailProtected, fmt.Sprintf("%s (%s) matches protected_arns pattern %q", t.Name(), arn, p))
 	}
-	plan, err := r.action.Plan(ctx, s.clients, t, r.params)
+	clients, g, why, err := s.clientsFor(ctx, t, account)
+	switch {
+	case err != nil:
+		return d.fail("assume member role", err)
+	case g != "":
+		return d.skip(g, why)
+	}
+	plan, err := r.action.Plan(ctx, clients, t, r.params)
 	if err != nil {
 		return d.fail("plan", err)
 	}
@@ -441,7 +462,7 @@ func (s *Service) evaluate(ctx context.Context, log *slog.Logger, a *alert.Alert
 			return d.skip(GuardrailCircuitOpen, circuitOpen)
 		}
 	}
-	if err := r.action.Apply(ctx, s.clients, plan); err != nil {
+	if err := r.action.Apply(ctx, clients, plan); err != nil {
 		if s.deps.Counter != nil {
 			if gerr := s.deps.Counter.Give(ctx, counter); gerr != nil {
 				log.Error("blast-radius counter not given back", "error", gerr)
@@ -456,11 +477,35 @@ func (s *Service) evaluate(ctx context.Context, log *slog.Logger, a *alert.Alert
 			log.Error("cooldown not started", "error", err)
 		}
 	}
-	if err := r.action.Verify(ctx, s.clients, plan); err != nil {
+	if err := r.action.Verify(ctx, clients, plan); err != nil {
 		return d.fail("verify", err)
 	}
 	d.outcome = alert.OutcomeApplied
 	return d
+}
+
+// clientsFor picks the clients that act on a target in account: the
+// remediator's own for its own account (or when either account is unknown),
+// a member account's through Deps.Accounts, and none (GuardrailAccount) for
+// an account that is not a member: acting there with the home account's
+// clients would hit a same-named resource of the wrong account.
+func (s *Service) clientsFor(ctx context.Context, t Target, account string) (Clients, string, string, error) {
+	home := s.deps.Identity.Account
+	if home == "" || account == "" || account == home {
+		return s.clients, "", "", nil
+	}
+	if s.deps.Accounts == nil || !s.deps.Accounts.Member(account) {
+		return Clients{}, GuardrailAccount, fmt.Sprintf("%s is in account %s; this remediator acts in %s and in the accounts remediation.cross_account.accounts lists",
+			t.Name(), account, home), nil
+	}
+	c, err := s.deps.Accounts.ClientsFor(ctx, account)
+	if err != nil {
+		return Clients{}, "", "", err
+	}
+	if c.Region == "" {
+		c.Region = s.clients.Region
+	}
+	return c, "", "", nil
 }
 
 // record logs the decision, writes its audit record and publishes its

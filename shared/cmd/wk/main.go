@@ -53,6 +53,7 @@ const usage = `usage:
   wk redrive -fn <name> [-stack <name>] [-limit N]       replay a deployed function's on-failure queue (your AWS credentials)
   wk test-pattern -pattern <p> [-file <log>]             print the lines of a log file a filter pattern matches
   wk silence add|list|expire …                           add, list and expire silences in a deployed stack's table
+  wk member-role -home-account <id> [-config <file>]     print the CloudFormation template of the cross-account member role
 Run "wk <command> -h" for a command's flags.
 `
 
@@ -75,6 +76,8 @@ func run(ctx context.Context, args, env []string, stdout, stderr io.Writer, tty 
 		return runSilence(ctx, args[1:], env, stdout, stderr)
 	case "test-pattern":
 		return runTestPattern(args[1:], os.Stdin, stdout, stderr)
+	case "member-role":
+		return runMemberRole(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
