@@ -32,11 +32,9 @@ func checkLinkGrants(t *testing.T, cfg *config.Config, sts []obj) {
 	}
 }
 
-// checkEmailSubscriptions checks that the alarm topic has exactly the
-// notifier and remediator subscriptions plus one email subscription per
-// configured address.
-// checkEmailSubscriptions checks the configured email subscriptions and that
-// nothing but them and the functions subscribes (functions of them).
+// checkEmailSubscriptions checks that the alarm topic has exactly the given
+// number of function subscriptions plus one email subscription per configured
+// address.
 func checkEmailSubscriptions(t *testing.T, s *synthesis, topicID string, functions int) {
 	t.Helper()
 	addrs := s.cfg.Notifications.EmailSubscriptions
