@@ -159,9 +159,9 @@ func (s *Store) JoinGroup(ctx context.Context, spec GroupSpec, m GroupMember, no
 	}
 	values := map[string]types.AttributeValue{
 		":now": nsValue(now), ":one": intValue(1), ":ttl": intValue(ttl),
-		":gpk": &types.AttributeValueMemberS{Value: PendingGroupsIndexPK},
-		":gsk": &types.AttributeValueMemberS{Value: timeKey(now.Add(spec.Wait)) + "#" + spec.Key},
-		":m":   &types.AttributeValueMemberL{Value: []types.AttributeValue{member}},
+		":gpk":   &types.AttributeValueMemberS{Value: PendingGroupsIndexPK},
+		":gsk":   &types.AttributeValueMemberS{Value: timeKey(now.Add(spec.Wait)) + "#" + spec.Key},
+		":m":     &types.AttributeValueMemberL{Value: []types.AttributeValue{member}},
 		":empty": &types.AttributeValueMemberL{Value: []types.AttributeValue{}}, ":max": intValue(MaxGroupMembers),
 	}
 	common := "SET #since = if_not_exists(#since, :now), #gpk = :gpk, #gsk = if_not_exists(#gsk, :gsk), #ttl = :ttl"
