@@ -101,6 +101,8 @@ type Notifications struct {
 	DedupWindow string `yaml:"dedup_window" json:"dedup_window"`
 	// GraphBucket is an optional S3 bucket for metric graph images linked from webhooks.
 	GraphBucket string `yaml:"graph_bucket" json:"graph_bucket,omitempty"`
+	// InhibitRules mute target alerts while a matching source alert fires.
+	InhibitRules []InhibitRule `yaml:"inhibit_rules" json:"inhibit_rules,omitempty"`
 }
 
 // Channel is one destination. Type selects which of the type-specific fields apply.

@@ -329,6 +329,7 @@ func (v *validator) notifications() {
 	if n.GraphBucket != "" && (!bucketRE.MatchString(n.GraphBucket) || strings.Contains(n.GraphBucket, "..")) {
 		v.errf(p+".graph_bucket", "%q is not a valid S3 bucket name", n.GraphBucket)
 	}
+	v.inhibitRules(p+".inhibit_rules", n.InhibitRules)
 }
 
 // channelFields says which type-specific fields each channel type uses.

@@ -6,6 +6,7 @@ package route
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/watchkeeper/watchkeeper/shared/config"
 )
@@ -18,6 +19,8 @@ type Route struct {
 	SendResolved bool
 	GroupBy      []string
 	Routes       []*Route
+	// Timing, inherited from the parent when unset (see Default*).
+	GroupWait, GroupInterval, RepeatInterval time.Duration
 }
 
 // Match is one receiver chosen for an alert, with the route settings that apply.
@@ -26,6 +29,10 @@ type Match struct {
 	SendResolved bool
 	// Path names the route that matched, e.g. "root/0/1", for logs and audit.
 	Path string
+	// GroupBy, GroupWait and GroupInterval group storms (see package
+	// dispatch); RepeatInterval spaces reminders of a firing alert.
+	GroupBy                                  []string
+	GroupWait, GroupInterval, RepeatInterval time.Duration
 }
 
 // Build compiles the tree from config. Children inherit receiver, send_resolved
@@ -35,8 +42,10 @@ func Build(r config.Route) (*Route, error) {
 }
 
 func build(r config.Route, parent *Route, path string) (*Route, error) {
-	n := &Route{Receiver: r.Receiver, Continue: r.Continue, SendResolved: true, GroupBy: r.GroupBy}
+	n := &Route{Receiver: r.Receiver, Continue: r.Continue, SendResolved: true, GroupBy: r.GroupBy,
+		GroupWait: DefaultGroupWait, GroupInterval: DefaultGroupInterval, RepeatInterval: DefaultRepeatInterval}
 	if parent != nil {
+		n.GroupWait, n.GroupInterval, n.RepeatInterval = parent.GroupWait, parent.GroupInterval, parent.RepeatInterval
 		if n.Receiver == "" {
 			n.Receiver = parent.Receiver
 		}
@@ -47,6 +56,9 @@ func build(r config.Route, parent *Route, path string) (*Route, error) {
 	}
 	if r.SendResolved != nil {
 		n.SendResolved = *r.SendResolved
+	}
+	if err := n.timing(r, path); err != nil {
+		return nil, err
 	}
 	for i, s := range r.Matchers {
 		m, err := config.ParseMatcher(s)
@@ -109,7 +121,8 @@ func (r *Route) walk(labels map[string]string, path string, out *[]Match) bool {
 		}
 	}
 	if !matched {
-		*out = append(*out, Match{Receiver: r.Receiver, SendResolved: r.SendResolved, Path: path})
+		*out = append(*out, Match{Receiver: r.Receiver, SendResolved: r.SendResolved, Path: path,
+			GroupBy: r.GroupBy, GroupWait: r.GroupWait, GroupInterval: r.GroupInterval, RepeatInterval: r.RepeatInterval})
 	}
 	return true
 }
