@@ -214,44 +214,41 @@ func (s *Store) GetGroup(ctx context.Context, key string) (GroupBatch, bool, err
 	return b, err == nil, err
 }
 
-// ClaimGroup takes a due group's unsent alerts, once: the batch is emptied
-// and the group's last message set to now on the condition that nothing
-// changed since it was read, so two flushes never send the same alerts.
-// It reports false when the group holds nothing or is not due.
-func (s *Store) ClaimGroup(ctx context.Context, key string, now time.Time) (GroupBatch, bool, error) {
-	for range maxWriteAttempts {
-		b, found, err := s.GetGroup(ctx, key)
-		if err != nil || !found || !b.Due(now) {
-			return b, false, err
-		}
-		_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName: aws.String(s.table),
-			Key:       metaKey(Group, key),
-			UpdateExpression: aws.String("SET #sent = :now, #pending = :zero, #members = :empty, #ttl = :ttl " +
-				"ADD #ver :one REMOVE #since, #gpk, #gsk"),
-			ConditionExpression: aws.String("#ver = :v"),
-			ExpressionAttributeNames: map[string]string{
-				"#sent": attrLastSent, "#pending": attrPending, "#members": attrMembers, "#ttl": AttrTTL,
-				"#ver": attrVersion, "#since": attrPendingSince, "#gpk": AttrGSI1PK, "#gsk": AttrGSI1SK,
-			},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":now": nsValue(now), ":zero": intValue(0), ":empty": &types.AttributeValueMemberL{Value: []types.AttributeValue{}},
-				":ttl": intValue(groupTTL(b.Spec, now)), ":one": intValue(1), ":v": intValue(b.Version),
-			},
-		})
-		if err == nil {
-			return b, true, nil
-		}
-		var ccf *types.ConditionalCheckFailedException
-		if !errors.As(err, &ccf) {
-			return GroupBatch{}, false, fmt.Errorf("claim group %s in table %s: %w", key, s.table, err)
-		}
+// ClaimGroup marks batch b (as read by GetGroup or DueGroups) sent at now:
+// the group is emptied and its last message set to now, on the condition
+// that nothing joined since b was read. The notifier claims after the
+// message went out, so a failed send leaves the alerts in the group for the
+// retry. It reports false when the group changed (another flush claimed it,
+// or an alert joined: then the next flush lists b's alerts again, nothing is
+// lost).
+func (s *Store) ClaimGroup(ctx context.Context, b GroupBatch, now time.Time) (bool, error) {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table),
+		Key:       metaKey(Group, b.Spec.Key),
+		UpdateExpression: aws.String("SET #sent = :now, #pending = :zero, #members = :empty, #ttl = :ttl " +
+			"ADD #ver :one REMOVE #since, #gpk, #gsk"),
+		ConditionExpression: aws.String("#ver = :v"),
+		ExpressionAttributeNames: map[string]string{
+			"#sent": attrLastSent, "#pending": attrPending, "#members": attrMembers, "#ttl": AttrTTL,
+			"#ver": attrVersion, "#since": attrPendingSince, "#gpk": AttrGSI1PK, "#gsk": AttrGSI1SK,
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":now": nsValue(now), ":zero": intValue(0), ":empty": &types.AttributeValueMemberL{Value: []types.AttributeValue{}},
+			":ttl": intValue(groupTTL(b.Spec, now)), ":one": intValue(1), ":v": intValue(b.Version),
+		},
+	})
+	if err == nil {
+		return true, nil
 	}
-	return GroupBatch{}, false, fmt.Errorf("claim group %s: %w", key, ErrContended)
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return false, nil
+	}
+	return false, fmt.Errorf("claim group %s in table %s: %w", b.Spec.Key, s.table, err)
 }
 
 // DueGroups returns the groups with unsent alerts that are due at now. The
-// index is eventually consistent: ClaimGroup re-checks each one.
+// index is eventually consistent: read each with GetGroup before sending.
 func (s *Store) DueGroups(ctx context.Context, now time.Time) ([]GroupBatch, error) {
 	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
 		TableName:                aws.String(s.table),

@@ -27,9 +27,9 @@ func TestGroupLeadQueueAndClaim(t *testing.T) {
 			t.Fatalf("alert %d: %v, %v; want queued", i, got, err)
 		}
 	}
-	// Not due before group_interval: nothing to claim, and the sweeper sees nothing.
-	if _, ok, err := s.ClaimGroup(ctx, spec.Key, t0.Add(time.Minute)); err != nil || ok {
-		t.Fatalf("early claim = %v, %v", ok, err)
+	// Not due before group_interval, and the sweeper sees nothing.
+	if b, _, err := s.GetGroup(ctx, spec.Key); err != nil || b.Due(t0.Add(time.Minute)) || b.Count != 3 {
+		t.Fatalf("early: %+v, %v", b, err)
 	}
 	if due, err := s.DueGroups(ctx, t0.Add(time.Minute)); err != nil || len(due) != 0 {
 		t.Fatalf("due early = %+v, %v", due, err)
@@ -39,36 +39,62 @@ func TestGroupLeadQueueAndClaim(t *testing.T) {
 	if err != nil || len(due) != 1 || due[0].Spec.Key != spec.Key || due[0].Count != 3 {
 		t.Fatalf("due = %+v, %v", due, err)
 	}
+	b, found, err := s.GetGroup(ctx, spec.Key)
+	if err != nil || !found || !b.Due(at) {
+		t.Fatalf("get = %+v, %v, %v", b, found, err)
+	}
+	if b.Count != 3 || len(b.Members) != 3 || b.Members[0].ID != "a1" || b.Spec.Receiver != "ops" ||
+		b.Spec.Labels["az"] != "eu-west-1a" || !b.Since.Equal(t0.Add(time.Second)) || b.Spec.Interval != 5*time.Minute {
+		t.Errorf("batch = %+v", b)
+	}
 
-	// Concurrent flushes: one wins and gets the whole batch.
+	// Concurrent flushes of the same read: one claim wins.
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	var batches []GroupBatch
+	wins := 0
 	for range 4 {
 		wg.Go(func() {
-			b, ok, err := s.ClaimGroup(ctx, spec.Key, at)
+			ok, err := s.ClaimGroup(ctx, b, at)
 			if err != nil {
 				t.Error(err)
 			}
 			if ok {
 				mu.Lock()
-				batches = append(batches, b)
+				wins++
 				mu.Unlock()
 			}
 		})
 	}
 	wg.Wait()
-	if len(batches) != 1 {
-		t.Fatalf("%d flushes won, want 1", len(batches))
-	}
-	b := batches[0]
-	if b.Count != 3 || len(b.Members) != 3 || b.Members[0].ID != "a1" || b.Spec.Receiver != "ops" ||
-		b.Spec.Labels["az"] != "eu-west-1a" || !b.Since.Equal(t0.Add(time.Second)) || b.Spec.Interval != 5*time.Minute {
-		t.Errorf("batch = %+v", b)
+	if wins != 1 {
+		t.Fatalf("%d claims won, want 1", wins)
 	}
 	if due, _ := s.DueGroups(ctx, at.Add(time.Hour)); len(due) != 0 {
 		t.Errorf("claimed group still pending: %+v", due)
 	}
+	if after, _, _ := s.GetGroup(ctx, spec.Key); after.Count != 0 || len(after.Members) != 0 || !after.LastSent.Equal(at) {
+		t.Errorf("after claim: %+v", after)
+	}
+
+	// An alert joining between read and claim fails the claim: its batch stays.
+	if got, _ := s.JoinGroup(ctx, spec, member(7), at.Add(time.Second)); got != GroupQueued {
+		t.Fatalf("join: %v", got)
+	}
+	stale, _, _ := s.GetGroup(ctx, spec.Key)
+	if _, err := s.JoinGroup(ctx, spec, member(8), at.Add(2*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.ClaimGroup(ctx, stale, at.Add(10*time.Minute)); err != nil || ok {
+		t.Errorf("stale claim = %v, %v; want false", ok, err)
+	}
+	if cur, _, _ := s.GetGroup(ctx, spec.Key); cur.Count != 2 {
+		t.Errorf("after stale claim: count %d, want 2", cur.Count)
+	}
+	cur, _, _ := s.GetGroup(ctx, spec.Key)
+	if ok, err := s.ClaimGroup(ctx, cur, at.Add(10*time.Minute)); err != nil || !ok {
+		t.Fatalf("claim = %v, %v", ok, err)
+	}
+	at = at.Add(10 * time.Minute)
 
 	// Within the interval after the flush, alerts queue again; once it has
 	// passed, the next one makes the group due.
@@ -78,7 +104,8 @@ func TestGroupLeadQueueAndClaim(t *testing.T) {
 	if got, _ := s.JoinGroup(ctx, spec, member(5), at.Add(6*time.Minute)); got != GroupDue {
 		t.Errorf("interval passed with pending alerts: %v, want due", got)
 	}
-	if b, ok, err := s.ClaimGroup(ctx, spec.Key, at.Add(6*time.Minute)); err != nil || !ok || b.Count != 2 {
+	b, _, _ = s.GetGroup(ctx, spec.Key)
+	if ok, err := s.ClaimGroup(ctx, b, at.Add(6*time.Minute)); err != nil || !ok || b.Count != 2 {
 		t.Errorf("second claim = %+v, %v, %v", b, ok, err)
 	}
 	// Quiet for an interval with nothing pending: the next alert leads again.
@@ -98,9 +125,9 @@ func TestGroupMemberListIsBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	b, ok, err := s.ClaimGroup(ctx, "k", t0.Add(2*time.Minute))
+	b, ok, err := s.GetGroup(ctx, "k")
 	if err != nil || !ok {
-		t.Fatalf("claim = %v, %v", ok, err)
+		t.Fatalf("get = %v, %v", ok, err)
 	}
 	// The first alert led; the rest were counted, the first MaxGroupMembers listed.
 	if b.Count != total-1 || len(b.Members) != MaxGroupMembers || b.Members[0].ID != "1" {
