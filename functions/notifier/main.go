@@ -58,7 +58,8 @@ func main() {
 	enrich := dispatch.WithEnrichers(enrichers...)
 	var svc *dispatch.Service
 	if rt.Env.Table != "" {
-		svc, err = dispatch.New(rt.Config, chans, state.NewStore(dynamodb.NewFromConfig(rt.AWS), rt.Env.Table, time.Now), rt.Logger, enrich)
+		store := state.NewStore(dynamodb.NewFromConfig(rt.AWS), rt.Env.Table, time.Now)
+		svc, err = dispatch.New(rt.Config, chans, store, rt.Logger, enrich, dispatch.WithAlertState(store, time.Now))
 	} else {
 		rt.Logger.Warn("no state table configured: alerts are not deduplicated")
 		svc, err = dispatch.New(rt.Config, chans, nil, rt.Logger, enrich)
