@@ -52,6 +52,8 @@ type Webhook struct {
 	CloudTrail    *WebhookCloudTrail `json:"cloudtrail,omitempty"`
 	Resources     []WebhookResource  `json:"resources,omitempty"`
 	Links         []alert.Link       `json:"links,omitempty"`
+	// Group lists the alerts of a group message (see WebhookGroup).
+	Group *WebhookGroup `json:"group,omitempty"`
 }
 
 // WebhookMetric describes the alarm's metric.
@@ -143,6 +145,7 @@ func NewWebhook(a alert.Alert) Webhook {
 	for _, r := range a.Resources {
 		w.Resources = append(w.Resources, WebhookResource(r))
 	}
+	w.Group = newWebhookGroup(a.Group)
 	return w
 }
 

@@ -81,6 +81,9 @@ type view struct {
 	// there were more than shown.
 	logHeading string
 	logLines   []string
+	// groupHeading and groupLines list the members of a group message.
+	groupHeading string
+	groupLines   []string
 }
 
 // newView extracts what messages show from a.
@@ -121,6 +124,7 @@ func newView(a alert.Alert, o Options) view {
 		add(&v.facts, "Filter pattern", ev.Pattern, true)
 		v.logHeading, v.logLines = logLines(ev, o.maxLines())
 	}
+	v.groupHeading, v.groupLines = groupLines(a.Group)
 	add(&v.facts, "Account", account(a, o.AccountAlias), true)
 	add(&v.facts, "Region", region(a), true)
 	if !a.Time.IsZero() {
