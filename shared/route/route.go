@@ -21,6 +21,9 @@ type Route struct {
 	Routes       []*Route
 	// Timing, inherited from the parent when unset (see Default*).
 	GroupWait, GroupInterval, RepeatInterval time.Duration
+
+	// path names the node ("root/0/1"), computed once at Build.
+	path string
 }
 
 // Match is one receiver chosen for an alert, with the route settings that apply.
@@ -43,7 +46,7 @@ func Build(r config.Route) (*Route, error) {
 
 func build(r config.Route, parent *Route, path string) (*Route, error) {
 	n := &Route{Receiver: r.Receiver, Continue: r.Continue, SendResolved: true, GroupBy: r.GroupBy,
-		GroupWait: DefaultGroupWait, GroupInterval: DefaultGroupInterval, RepeatInterval: DefaultRepeatInterval}
+		GroupWait: DefaultGroupWait, GroupInterval: DefaultGroupInterval, RepeatInterval: DefaultRepeatInterval, path: path}
 	if parent != nil {
 		n.GroupWait, n.GroupInterval, n.RepeatInterval = parent.GroupWait, parent.GroupInterval, parent.RepeatInterval
 		if n.Receiver == "" {
@@ -83,7 +86,7 @@ func build(r config.Route, parent *Route, path string) (*Route, error) {
 // The result holds each receiver once (first match wins).
 func (r *Route) Receivers(labels map[string]string) []Match {
 	var out []Match
-	r.walk(labels, "root", &out)
+	r.walk(labels, &out)
 	seen := make(map[string]bool, len(out))
 	uniq := out[:0]
 	for _, m := range out {
@@ -107,13 +110,13 @@ func (r *Route) matches(labels map[string]string) bool {
 
 // walk appends the matches below r (r itself already matched) and reports
 // whether anything was appended.
-func (r *Route) walk(labels map[string]string, path string, out *[]Match) bool {
+func (r *Route) walk(labels map[string]string, out *[]Match) bool {
 	if !r.matches(labels) {
 		return false
 	}
 	matched := false
-	for i, c := range r.Routes {
-		if c.walk(labels, fmt.Sprintf("%s/%d", path, i), out) {
+	for _, c := range r.Routes {
+		if c.walk(labels, out) {
 			matched = true
 			if !c.Continue {
 				break
@@ -121,7 +124,7 @@ func (r *Route) walk(labels map[string]string, path string, out *[]Match) bool {
 		}
 	}
 	if !matched {
-		*out = append(*out, Match{Receiver: r.Receiver, SendResolved: r.SendResolved, Path: path,
+		*out = append(*out, Match{Receiver: r.Receiver, SendResolved: r.SendResolved, Path: r.path,
 			GroupBy: r.GroupBy, GroupWait: r.GroupWait, GroupInterval: r.GroupInterval, RepeatInterval: r.RepeatInterval})
 	}
 	return true
