@@ -114,13 +114,24 @@ func (s *Service) process(ctx context.Context, a alert.Alert) (ds []outcome.Deli
 			return nil, false, fmt.Sprintf("reminder of alert %s dropped: it is %s since %s", a.ID, rec.State,
 				rec.LastChange.UTC().Format(time.RFC3339)), nil
 		}
+		if found && !rec.FiringSince.Equal(a.Reminder.FiringSince) {
+			log.Info("reminder dropped: it belongs to an earlier firing of the alert", "firing_since", rec.FiringSince)
+			return nil, false, fmt.Sprintf("reminder of alert %s dropped: it fires again since %s", a.ID,
+				rec.FiringSince.UTC().Format(time.RFC3339)), nil
+		}
 		if !found {
 			log.Warn("reminder of an alert the table has no record of; sending it as the event says")
 		}
-	} else if _, applied, err := st.PutAlert(ctx, record(a, matches)); err != nil {
-		return nil, false, "", fmt.Errorf("record state of alert %s: %w", a.ID, err)
-	} else if !applied {
-		log.Warn("state change older than the recorded one: the record keeps the newer state")
+	} else {
+		rec := record(a, matches)
+		if rec.LastChange.IsZero() {
+			rec.LastChange = now
+		}
+		if _, applied, err := st.PutAlert(ctx, rec); err != nil {
+			return nil, false, "", fmt.Errorf("record state of alert %s: %w", a.ID, err)
+		} else if !applied {
+			log.Warn("state change older than the recorded one: the record keeps the newer state")
+		}
 	}
 
 	src, rule, muted, err := s.inhibitedBy(ctx, a)

@@ -193,7 +193,14 @@ func TestRemindersSentPastDedupAndDroppedWhenResolved(t *testing.T) {
 		t.Fatalf("pager got %d messages; second %+v", len(got), got[1].Reminder)
 	}
 
+	// A reminder of an earlier firing episode is stale.
 	f.now = f.now.Add(time.Minute)
+	old := reminder(3)
+	old.Reminder.FiringSince = since.Add(-time.Hour)
+	if ds, skipped := f.handle(t, old); len(ds) != 0 || !strings.Contains(skipped, "fires again since") {
+		t.Errorf("stale reminder: %s, skipped %q", statuses(ds), skipped)
+	}
+
 	f.handle(t, f.alarm("r1", alert.StateOK, labels))
 	ds, skipped := f.handle(t, reminder(3))
 	if len(ds) != 0 || !strings.Contains(skipped, "dropped: it is OK") {
