@@ -52,13 +52,16 @@ const SourceGroup = "watchkeeper.group"
 // groupSpec is the group a (routed by m) belongs to.
 func groupSpec(a alert.Alert, m route.Match) state.GroupSpec {
 	labels := make(map[string]string, len(m.GroupBy))
-	for _, l := range m.GroupBy {
+	parts := []string{m.Receiver}
+	for _, l := range slices.Sorted(slices.Values(m.GroupBy)) {
 		if v, ok := a.Labels[l]; ok {
 			labels[l] = v
+			parts = append(parts, l, v)
 		}
 	}
-	// Label values come from outside: hash them into the key, keep them readable in Labels.
-	key := m.Path + ":" + alert.MakeID(m.Receiver, alert.FormatLabels(labels))[:16]
+	// Label values come from outside: hash them (length-prefixed, so no two
+	// label sets collide by their spelling) into the key, keep them readable in Labels.
+	key := m.Path + ":" + alert.MakeID(parts...)[:16]
 	return state.GroupSpec{Key: key, Route: m.Path, Receiver: m.Receiver, Labels: labels,
 		Wait: m.GroupWait, Interval: m.GroupInterval}
 }

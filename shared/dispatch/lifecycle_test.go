@@ -16,6 +16,7 @@ import (
 	"github.com/watchkeeper/watchkeeper/shared/config"
 	"github.com/watchkeeper/watchkeeper/shared/notify"
 	"github.com/watchkeeper/watchkeeper/shared/outcome"
+	"github.com/watchkeeper/watchkeeper/shared/route"
 	"github.com/watchkeeper/watchkeeper/shared/state"
 )
 
@@ -337,4 +338,22 @@ func groupFlush(t *testing.T, f *lifeFixture, az string) alert.Alert {
 	return alert.Alert{ID: spec.Key, State: alert.StateAlarm, Severity: "high",
 		Labels: map[string]string{alert.LabelDetailType: alert.DetailTypeGroup},
 		Group:  &alert.Group{Key: spec.Key, Labels: spec.Labels}}
+}
+
+func TestGroupKeys(t *testing.T) {
+	m := route.Match{Receiver: "ops", Path: "root/0", GroupBy: []string{"b", "a"}}
+	key := func(labels map[string]string) string { return groupSpec(alert.Alert{Labels: labels}, m).Key }
+	same := key(map[string]string{"a": "1", "b": "2", "other": "x"})
+	if same != key(map[string]string{"b": "2", "a": "1", "other": "y"}) {
+		t.Error("labels outside group_by changed the group")
+	}
+	if same == key(map[string]string{"a": "1, b=2"}) {
+		t.Error("a value spelling another label set falls into its group")
+	}
+	if !strings.HasPrefix(same, "root/0:") {
+		t.Errorf("key %q does not name its route", same)
+	}
+	if s := groupSpec(alert.Alert{Labels: map[string]string{"a": "1"}}, m); len(s.Labels) != 1 || s.Labels["a"] != "1" {
+		t.Errorf("group labels %v", s.Labels)
+	}
 }
