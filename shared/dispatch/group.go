@@ -25,8 +25,11 @@ package dispatch
 //     the same message id (so channels that succeeded are not sent again), and
 //     a race costs a repeated listing, never a lost alert.
 //
-// Reminders and resolved alerts on a route that does not send resolved
-// alerts are never grouped; without the state table nothing is.
+// Reminders, alerts that lack one of the group_by labels (an absent label
+// does not make a storm: a finding without an "alarm" label is not grouped
+// with every other such finding, unlike in Alertmanager) and resolved alerts
+// on a route that does not send them are never grouped; without the state
+// table nothing is.
 
 import (
 	"context"
@@ -64,6 +67,16 @@ func groupSpec(a alert.Alert, m route.Match) state.GroupSpec {
 	key := m.Path + ":" + alert.MakeID(parts...)[:16]
 	return state.GroupSpec{Key: key, Route: m.Path, Receiver: m.Receiver, Labels: labels,
 		Wait: m.GroupWait, Interval: m.GroupInterval}
+}
+
+// hasGroupLabels reports whether a carries every group_by label of m.
+func hasGroupLabels(a alert.Alert, m route.Match) bool {
+	for _, l := range m.GroupBy {
+		if _, ok := a.Labels[l]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // group puts a in its group for route m. lead means: send it now, on its own.

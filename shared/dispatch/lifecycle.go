@@ -151,7 +151,7 @@ func (s *Service) process(ctx context.Context, a alert.Alert) (ds []outcome.Deli
 	if a.Reminder == nil {
 		direct = nil
 		for _, m := range matches {
-			if !m.Grouped() || (a.State.Resolved() && !m.SendResolved) {
+			if !m.Grouped() || !hasGroupLabels(a, m) || (a.State.Resolved() && !m.SendResolved) {
 				direct = append(direct, m)
 				continue
 			}

@@ -275,6 +275,10 @@ func TestGroupingForStorms(t *testing.T) {
 	if ds, _ := f.handle(t, web(11, "a")); statuses(ds) != "ops/chat=duplicate" {
 		t.Errorf("redelivery: %s", statuses(ds))
 	}
+	// An alert without the group_by label is not grouped.
+	if ds, _ := f.handle(t, f.alarm("no-az", alert.StateAlarm, map[string]string{"team": "web"})); statuses(ds) != "ops/chat=sent" {
+		t.Errorf("without the label: %s", statuses(ds))
+	}
 	// Another az is another group.
 	if ds, _ := f.handle(t, web(50, "b")); statuses(ds) != "ops/chat=sent" {
 		t.Errorf("other group: %s", statuses(ds))
@@ -284,8 +288,8 @@ func TestGroupingForStorms(t *testing.T) {
 	if err != nil || len(ds) != 0 || !strings.Contains(skipped, "no alerts due") {
 		t.Errorf("early flush: %s %q %v", statuses(ds), skipped, err)
 	}
-	if n := len(f.chat.all()); n != 2 {
-		t.Fatalf("chat got %d messages during the storm, want 2", n)
+	if n := len(f.chat.all()); n != 3 {
+		t.Fatalf("chat got %d messages during the storm, want 3", n)
 	}
 
 	// Once group_interval passed, the channel fails: the group is kept.
