@@ -39,7 +39,9 @@ type Delivery struct {
 	AlertID  string `json:"alert_id"`
 	Receiver string `json:"receiver"`
 	Channel  string `json:"channel"`
-	// Status is sent, written, suppressed (dedup/silence/send_resolved) or failed.
+	// Status is sent, written, suppressed (dedup/silence/send_resolved), duplicate,
+	// grouped (collected for a storm group's message), inhibited (muted by a firing
+	// alert, named in Error) or failed.
 	Status string `json:"status"`
 	// Location is where a file channel wrote the message.
 	Location string `json:"location,omitempty"`
