@@ -2,7 +2,6 @@ package state
 
 import (
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -132,26 +131,31 @@ func TestRemindersClaimOnceAndMarkNotified(t *testing.T) {
 		t.Errorf("firing, soonest reminder first = %v", ids)
 	}
 
-	// Concurrent sweeps claim the reminder once.
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	wins := 0
-	for range 4 {
-		wg.Go(func() {
-			_, ok, err := s.ClaimReminder(ctx, "due", at)
-			if err != nil {
-				t.Error(err)
+	// Two sweeps race for the reminder: the other one claims it between
+	// this one's read and write. The conditional write fails, the retry
+	// reads the claimed record, and the reminder is claimed once. (The
+	// interleaving is forced: moto does not make concurrent conditional
+	// writes atomic the way DynamoDB does.)
+	attempts := 0
+	_, err = s.updateAlert(ctx, "due", false, func(old AlertRecord, found bool) (AlertRecord, bool) {
+		attempts++
+		if attempts == 1 {
+			if _, ok, err := s.ClaimReminder(ctx, "due", at); err != nil || !ok {
+				t.Fatalf("competing claim = %v, %v", ok, err)
 			}
-			if ok {
-				mu.Lock()
-				wins++
-				mu.Unlock()
-			}
-		})
+		}
+		if due := old.NextReminder(); due.IsZero() || due.After(at) {
+			return old, false
+		}
+		old.Reminders++
+		old.LastReminded = at
+		return old, true
+	})
+	if err != nil || attempts != 2 {
+		t.Fatalf("racing claim: %d attempts, %v", attempts, err)
 	}
-	wg.Wait()
-	if wins != 1 {
-		t.Fatalf("%d claims won, want 1", wins)
+	if _, ok, _ := s.ClaimReminder(ctx, "due", at); ok {
+		t.Fatal("claimed a reminder twice")
 	}
 	r, _, _ := s.GetAlert(ctx, "due")
 	if r.Reminders != 1 || !r.LastReminded.Equal(at) || !r.NextReminder().Equal(at.Add(time.Hour)) {
@@ -206,27 +210,48 @@ func TestRemindersClaimOnceAndMarkNotified(t *testing.T) {
 	}
 }
 
-func TestPutAlertConcurrentWritersKeepNewest(t *testing.T) {
+func TestPutAlertRacingOlderWriteLoses(t *testing.T) {
 	db, name := newTable(t)
 	s := NewStore(db, name, nil)
-	var wg sync.WaitGroup
-	for i := range 6 {
-		wg.Go(func() {
-			st := "ALARM"
-			if i%2 == 1 {
-				st = "OK"
-			}
-			if _, _, err := s.PutAlert(t.Context(), alarmRecord("c", st, t0.Add(time.Duration(i)*time.Minute))); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
-	r, _, err := s.GetAlert(t.Context(), "c")
-	if err != nil {
+	ctx := t.Context()
+	if _, _, err := s.PutAlert(ctx, alarmRecord("c", "ALARM", t0)); err != nil {
 		t.Fatal(err)
 	}
-	if r.State != "OK" || !r.LastChange.Equal(t0.Add(5*time.Minute)) {
-		t.Errorf("stored %s at %v; want the newest, OK at +5m", r.State, r.LastChange)
+	// An older OK is being written when a newer ALARM lands between its
+	// read and its write: the write fails its condition, and the retry sees
+	// that its change is older than the record.
+	older := alarmRecord("c", "OK", t0.Add(time.Minute))
+	attempts := 0
+	stored, err := s.updateAlert(ctx, "c", true, func(old AlertRecord, found bool) (AlertRecord, bool) {
+		attempts++
+		if attempts == 1 {
+			if _, applied, err := s.PutAlert(ctx, alarmRecord("c", "ALARM", t0.Add(2*time.Minute))); err != nil || !applied {
+				t.Fatalf("newer write = %v, %v", applied, err)
+			}
+		}
+		if old.LastChange.After(older.LastChange) {
+			return old, false
+		}
+		return older, true
+	})
+	if err != nil || attempts != 2 {
+		t.Fatalf("%d attempts, %v", attempts, err)
+	}
+	r, _, _ := s.GetAlert(ctx, "c")
+	if r.State != "ALARM" || !r.LastChange.Equal(t0.Add(2*time.Minute)) || stored.State != "ALARM" {
+		t.Errorf("stored %s at %v; want the newer ALARM", r.State, r.LastChange)
+	}
+	// Sequential writers: only newer changes apply.
+	for i, st := range []string{"OK", "ALARM", "OK"} {
+		at := t0.Add(time.Duration(3+i) * time.Minute)
+		if _, applied, err := s.PutAlert(ctx, alarmRecord("c", st, at)); err != nil || !applied {
+			t.Fatalf("write %d = %v, %v", i, applied, err)
+		}
+	}
+	if _, applied, _ := s.PutAlert(ctx, alarmRecord("c", "ALARM", t0.Add(4*time.Minute))); applied {
+		t.Error("an older ALARM overwrote the newest OK")
+	}
+	if r, _, _ := s.GetAlert(ctx, "c"); r.State != "OK" {
+		t.Errorf("stored %s, want OK", r.State)
 	}
 }
