@@ -21,6 +21,7 @@ const (
 	detailFinding     = alert.DetailTypeFinding
 	detailRemediation = alert.DetailTypeRemediation
 	detailReminder    = alert.DetailTypeReminder
+	detailGroup       = alert.DetailTypeGroup
 )
 
 // Retry policy of the rule targets: EventBridge's maxima, so a throttled or
@@ -51,11 +52,12 @@ func NewEventBus(scope constructs.Construct, id string) *EventBus {
 	return &EventBus{scope: c, Bus: bus}
 }
 
-// RouteSuiteEvents sends findings, remediation reports and reminders to the
-// notifier and findings to the remediator, each target with a DLQ and a retry policy.
+// RouteSuiteEvents sends findings, remediation reports, reminders and group
+// flushes to the notifier and findings to the remediator, each target with a
+// DLQ and a retry policy.
 func (eb *EventBus) RouteSuiteEvents(notifier, remediator awslambda.IFunction) {
-	eb.route("ToNotifier", "Findings, remediation reports and reminders to the notifier",
-		[]string{detailFinding, detailRemediation, detailReminder}, notifier)
+	eb.route("ToNotifier", "Findings, remediation reports, reminders and group flushes to the notifier",
+		[]string{detailFinding, detailRemediation, detailReminder, detailGroup}, notifier)
 	eb.route("ToRemediator", "Findings to the remediator", []string{detailFinding}, remediator)
 }
 

@@ -264,7 +264,7 @@ func TestEventBus(t *testing.T) {
 			target      string
 			detailTypes []any
 		}{
-			{config.FunctionNotifier, []any{detailFinding, detailRemediation, detailReminder}},
+			{config.FunctionNotifier, []any{detailFinding, detailRemediation, detailReminder, detailGroup}},
 			{config.FunctionRemediator, []any{detailFinding}},
 		}
 		for _, r := range rules {

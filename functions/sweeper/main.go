@@ -1,4 +1,5 @@
-// Command sweeper runs the scheduled jobs: the posture sweep and the heartbeat.
+// Command sweeper runs the scheduled jobs: the posture sweep, the heartbeat
+// and the reminders (repeat reminders and storm group flushes).
 package main
 
 import (
@@ -10,12 +11,14 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/watchkeeper/watchkeeper/shared/boot"
 	"github.com/watchkeeper/watchkeeper/shared/bus"
+	"github.com/watchkeeper/watchkeeper/shared/state"
 	"github.com/watchkeeper/watchkeeper/shared/sweep"
 )
 
@@ -39,6 +42,13 @@ func main() {
 			Region:     rt.AWS.Region,
 		}),
 	}
+	var reminders sweep.Job
+	if rt.Env.Table != "" {
+		reminders = sweep.Reminders(state.NewStore(dynamodb.NewFromConfig(rt.AWS), rt.Env.Table, time.Now), pub, rt.Logger, time.Now)
+	} else {
+		reminders = sweep.Reminders(nil, pub, rt.Logger, time.Now)
+	}
+	jobs[sweep.JobReminders] = reminders
 	svc := sweep.New(jobs, pub, rt.Logger, time.Now)
 	lambda.StartHandlerFunc(svc.Handle, lambda.WithEnableSIGTERM(func() { rt.Logger.Info("shutting down") }))
 }

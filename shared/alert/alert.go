@@ -139,6 +139,9 @@ type Alert struct {
 	// Group is set when the alert stands for a group of alerts sent as one
 	// message (a storm under one route's group_by).
 	Group *Group `json:"group,omitempty"`
+	// Reminder is set when the alert is a repeat reminder of an alert still
+	// firing (a Watchkeeper Reminder event).
+	Reminder *Reminder `json:"reminder,omitempty"`
 }
 
 // Group summarizes the alerts of one routing group sent as one message. The

@@ -96,6 +96,10 @@ type Detail struct {
 	// held back (dedup) in the window starting at MoreSince.
 	More      int64     `json:"more,omitempty"`
 	MoreSince time.Time `json:"more_since,omitzero"`
+	// Reminder is set on reminder events (see reminder.go).
+	Reminder *Reminder `json:"reminder,omitempty"`
+	// Group is set on group flush events (see reminder.go).
+	Group *Group `json:"group,omitempty"`
 }
 
 // TrailRecord is the part of a CloudTrail record the contract carries:
@@ -307,16 +311,15 @@ func watchkeeperAlerts(ev *eventBridgeEvent) ([]Alert, error) {
 		a.setLabel(LabelOutcome, d.Remediation.Outcome)
 		a.setLabel(LabelGuardrail, d.Remediation.Guardrail)
 	case DetailTypeReminder:
-		if d.State == "" {
-			return nil, fmt.Errorf("detail: reminder without state")
+		if err := reminderFields(a, &d); err != nil {
+			return nil, err
 		}
-		if d.AlertID == "" {
-			return nil, fmt.Errorf("detail: reminder without alert_id")
+	case DetailTypeGroup:
+		if err := groupFields(a, &d); err != nil {
+			return nil, err
 		}
-		a.State = d.State
-		a.setLabel("reminder", "true")
 	default:
-		return nil, fmt.Errorf("unknown watchkeeper detail-type (want %q, %q or %q)", DetailTypeFinding, DetailTypeRemediation, DetailTypeReminder)
+		return nil, fmt.Errorf("unknown watchkeeper detail-type (want %q, %q, %q or %q)", DetailTypeFinding, DetailTypeRemediation, DetailTypeReminder, DetailTypeGroup)
 	}
 	if a.Severity == "" {
 		return nil, fmt.Errorf("detail: severity %q is not one of %s", truncate(d.Severity, 20), strings.Join(Severities(), ", "))

@@ -130,6 +130,11 @@ var sampleExpectations = map[string]sampleExpectation{
 	"sweeper/scheduler-posture.json":   {kind: KindSchedule, job: "posture"},
 	"sweeper/scheduler-heartbeat.json": {kind: KindSchedule, job: "heartbeat", keys: 1},
 	"sweeper/scheduled-event.json":     {kind: KindSchedule, job: "posture", keys: 1},
+	"notifier/reminder.json": {kind: KindWatchkeeper, alerts: 1, states: []State{StateAlarm}, severity: SeverityHigh, keys: 1,
+		labels: map[string]string{"reminder": "true", "source": SourceAlarm, "alarm": "web-cpu-high", "job": "reminders"}},
+	"notifier/group.json": {kind: KindWatchkeeper, alerts: 1, states: []State{StateAlarm}, severity: SeverityHigh, keys: 1,
+		labels: map[string]string{"group_key": "root/0:5f0c2a7d9e1b4c38", "region": "eu-west-1"}},
+	"sweeper/scheduler-reminders.json": {kind: KindSchedule, job: "reminders", keys: 1},
 }
 
 // TestParseEverySampleEvent parses every file under events/: files in

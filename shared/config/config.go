@@ -106,6 +106,8 @@ type Notifications struct {
 	// EmailSubscriptions are addresses subscribed by email to the alarm topic
 	// (raw alarm notifications, for people who just want mail).
 	EmailSubscriptions []string `yaml:"email_subscriptions" json:"email_subscriptions,omitempty"`
+	// InhibitRules mute target alerts while a matching source alert fires.
+	InhibitRules []InhibitRule `yaml:"inhibit_rules" json:"inhibit_rules,omitempty"`
 }
 
 // Channel is one destination. Type selects which of the type-specific fields apply.

@@ -333,6 +333,7 @@ func (v *validator) notifications() {
 	}
 	v.maintenanceWindows(p+".maintenance_windows", n.MaintenanceWindows)
 	v.emailSubscriptions(p+".email_subscriptions", n.EmailSubscriptions)
+	v.inhibitRules(p+".inhibit_rules", n.InhibitRules)
 }
 
 // channelFields says which type-specific fields each channel type uses.

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/watchkeeper/watchkeeper/shared/alert"
@@ -44,6 +45,8 @@ type Service struct {
 	enrichers []Enricher
 	silencer  Silencer
 	audit     Auditor
+	// life keeps alert state, inhibition, groups and reminders (lifecycle.go).
+	life lifecycle
 }
 
 // Option configures a Service.
@@ -83,6 +86,9 @@ func New(cfg *config.Config, channels map[string]notify.Notifier, marks marker, 
 	for _, o := range opts {
 		o(s)
 	}
+	if err := s.initLifecycle(cfg); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -106,7 +112,10 @@ func (s *Service) Handle(ctx context.Context, payload json.RawMessage) (outcome.
 		resp.Alerts = append(resp.Alerts, outcome.Alert{
 			ID: a.ID, Source: a.Source, State: string(a.State), Severity: a.Severity, Title: a.Title,
 		})
-		ds, dup, err := s.deliver(ctx, a)
+		ds, dup, skipped, err := s.process(ctx, a)
+		if skipped != "" {
+			resp.Skipped = skipped
+		}
 		resp.Deliveries = append(resp.Deliveries, ds...)
 		if dup {
 			resp.Duplicates++
@@ -118,9 +127,9 @@ func (s *Service) Handle(ctx context.Context, payload json.RawMessage) (outcome.
 	return resp, errors.Join(errs...)
 }
 
-// deliver sends one alert to every channel of every matching receiver. It
+// deliverTo sends one alert to every channel of the matched receivers. It
 // reports dup when every channel had already received this alert in this state.
-func (s *Service) deliver(ctx context.Context, a alert.Alert) ([]outcome.Delivery, bool, error) {
+func (s *Service) deliverTo(ctx context.Context, a alert.Alert, matches []route.Match) ([]outcome.Delivery, bool, error) {
 	log := s.logger.With("alert", a.ID, "state", a.State, "key", a.Key)
 	var (
 		out      []outcome.Delivery
@@ -129,14 +138,6 @@ func (s *Service) deliver(ctx context.Context, a alert.Alert) ([]outcome.Deliver
 		dups     int
 		enriched bool // once, and only when a message will really go out
 	)
-	matches := s.router.Receivers(a.Labels)
-	if len(matches) == 0 {
-		log.Warn("no route matched; alert not delivered", "labels", a.Labels)
-	}
-	if m, ok := s.silenced(ctx, a, log); ok {
-		ds, err := s.deliverSilenced(ctx, a, matches, m, log)
-		return ds, false, err
-	}
 	for _, m := range matches {
 		for _, ch := range s.receivers[m.Receiver] {
 			d := outcome.Delivery{AlertID: a.ID, Receiver: m.Receiver, Channel: ch}
@@ -199,6 +200,10 @@ func sentMark(channel string, a alert.Alert) string {
 	m := "sent#" + channel + "#" + a.ID + "#" + string(a.State)
 	if o := a.Labels[alert.LabelOutcome]; o != "" {
 		m += "#" + o
+	}
+	if r := a.Reminder; r != nil {
+		// Each reminder is a new message, past the dedup window of the alert.
+		m += "#reminder" + strconv.Itoa(r.Number)
 	}
 	return m
 }

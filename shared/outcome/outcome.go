@@ -39,9 +39,10 @@ type Delivery struct {
 	AlertID  string `json:"alert_id"`
 	Receiver string `json:"receiver"`
 	Channel  string `json:"channel"`
-	// Status is sent, written (file channel), duplicate (already sent), suppressed
-	// (send_resolved false), silenced (a silence or maintenance window), or failed;
-	// the notifier may add others (inhibited, grouped) — Error then says why.
+	// Status is sent, written (file channel), duplicate (already sent),
+	// suppressed (send_resolved false), silenced (a silence or maintenance
+	// window), grouped (collected for a storm group's message), inhibited
+	// (muted by a firing alert) or failed; Error then says why.
 	Status string `json:"status"`
 	// Location is where a file channel wrote the message.
 	Location string `json:"location,omitempty"`

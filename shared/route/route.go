@@ -6,6 +6,7 @@ package route
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/watchkeeper/watchkeeper/shared/config"
 )
@@ -18,6 +19,11 @@ type Route struct {
 	SendResolved bool
 	GroupBy      []string
 	Routes       []*Route
+	// Timing, inherited from the parent when unset (see Default*).
+	GroupWait, GroupInterval, RepeatInterval time.Duration
+
+	// path names the node ("root/0/1"), computed once at Build.
+	path string
 }
 
 // Match is one receiver chosen for an alert, with the route settings that apply.
@@ -26,6 +32,10 @@ type Match struct {
 	SendResolved bool
 	// Path names the route that matched, e.g. "root/0/1", for logs and audit.
 	Path string
+	// GroupBy, GroupWait and GroupInterval group storms (see package
+	// dispatch); RepeatInterval spaces reminders of a firing alert.
+	GroupBy                                  []string
+	GroupWait, GroupInterval, RepeatInterval time.Duration
 }
 
 // Build compiles the tree from config. Children inherit receiver, send_resolved
@@ -35,8 +45,10 @@ func Build(r config.Route) (*Route, error) {
 }
 
 func build(r config.Route, parent *Route, path string) (*Route, error) {
-	n := &Route{Receiver: r.Receiver, Continue: r.Continue, SendResolved: true, GroupBy: r.GroupBy}
+	n := &Route{Receiver: r.Receiver, Continue: r.Continue, SendResolved: true, GroupBy: r.GroupBy,
+		GroupWait: DefaultGroupWait, GroupInterval: DefaultGroupInterval, RepeatInterval: DefaultRepeatInterval, path: path}
 	if parent != nil {
+		n.GroupWait, n.GroupInterval, n.RepeatInterval = parent.GroupWait, parent.GroupInterval, parent.RepeatInterval
 		if n.Receiver == "" {
 			n.Receiver = parent.Receiver
 		}
@@ -47,6 +59,9 @@ func build(r config.Route, parent *Route, path string) (*Route, error) {
 	}
 	if r.SendResolved != nil {
 		n.SendResolved = *r.SendResolved
+	}
+	if err := n.timing(r, path); err != nil {
+		return nil, err
 	}
 	for i, s := range r.Matchers {
 		m, err := config.ParseMatcher(s)
@@ -71,7 +86,7 @@ func build(r config.Route, parent *Route, path string) (*Route, error) {
 // The result holds each receiver once (first match wins).
 func (r *Route) Receivers(labels map[string]string) []Match {
 	var out []Match
-	r.walk(labels, "root", &out)
+	r.walk(labels, &out)
 	seen := make(map[string]bool, len(out))
 	uniq := out[:0]
 	for _, m := range out {
@@ -95,13 +110,13 @@ func (r *Route) matches(labels map[string]string) bool {
 
 // walk appends the matches below r (r itself already matched) and reports
 // whether anything was appended.
-func (r *Route) walk(labels map[string]string, path string, out *[]Match) bool {
+func (r *Route) walk(labels map[string]string, out *[]Match) bool {
 	if !r.matches(labels) {
 		return false
 	}
 	matched := false
-	for i, c := range r.Routes {
-		if c.walk(labels, fmt.Sprintf("%s/%d", path, i), out) {
+	for _, c := range r.Routes {
+		if c.walk(labels, out) {
 			matched = true
 			if !c.Continue {
 				break
@@ -109,7 +124,8 @@ func (r *Route) walk(labels map[string]string, path string, out *[]Match) bool {
 		}
 	}
 	if !matched {
-		*out = append(*out, Match{Receiver: r.Receiver, SendResolved: r.SendResolved, Path: path})
+		*out = append(*out, Match{Receiver: r.Receiver, SendResolved: r.SendResolved, Path: r.path,
+			GroupBy: r.GroupBy, GroupWait: r.GroupWait, GroupInterval: r.GroupInterval, RepeatInterval: r.RepeatInterval})
 	}
 	return true
 }

@@ -49,3 +49,28 @@ func PK(t RecordType, id string) string { return string(t) + "#" + id }
 // them that one partition never runs hot. The TTL deletes a silence a grace
 // period after it ends, so recently expired ones can still be listed.
 const SilencePartition = string(Silence)
+
+// Alert state and storm groups use the by-time index as two sparse, constant
+// partitions instead of the per-day ones:
+//
+//   - An ALERT item ("ALERT#<alert id>", sk META) carries gsi1pk FiringIndexPK
+//     only while the alert fires, with gsi1sk "<next reminder, fixed-width
+//     UTC>#<alert id>". A resolved alert drops both attributes (and gets a
+//     TTL), so it leaves the index: listing what fires and finding due
+//     reminders are one Query each, never a Scan.
+//   - A GROUP item ("GROUP#<group key>", sk META) carries gsi1pk
+//     PendingGroupsIndexPK only while it holds alerts not yet sent, with
+//     gsi1sk "<earliest flush time>#<group key>"; a flush removes them.
+//
+// Both partitions stay small (what fires now, groups waiting minutes), so
+// one partition key each does not make a hot spot.
+const (
+	// FiringIndexPK is the by-time index partition of firing alerts.
+	FiringIndexPK = "ALERT#FIRING"
+	// PendingGroupsIndexPK is the by-time index partition of groups with unsent alerts.
+	PendingGroupsIndexPK = "GROUP#PENDING"
+)
+
+// Group is a storm group of one route: the alerts collected since its last
+// message (see dispatch).
+const Group RecordType = "GROUP"

@@ -20,6 +20,11 @@ type JobSpec struct {
 	// Permissions are IAM actions; none of them support resource-level scoping
 	// for the reads these jobs make, so they are granted on "*".
 	Permissions []string
+	// TableActions are the state table actions the job needs; the stack
+	// grants them on the table (and its index) to the sweeper.
+	TableActions []string
+	// BusActions are the actions the job needs on the suite's event bus.
+	BusActions []string
 }
 
 // Catalog lists the jobs this build of the sweeper runs, sorted by name.
@@ -32,6 +37,11 @@ func Catalog() []JobSpec {
 				"ec2:DescribeSecurityGroups",
 				"s3:GetBucketPublicAccessBlock", "s3:ListAllMyBuckets",
 			}},
+		{Name: JobReminders, Description: "repeat reminders of alerts still firing past their repeat_interval, and flushes of due storm groups",
+			// The table reads and conditional writes (on the table and its by-time index) and events:PutEvents on
+			// the suite's bus, come from the grants every scheduled job has (StateTable.GrantReadWrite, the bus grant).
+			TableActions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"},
+			BusActions:   []string{"events:PutEvents"}},
 	}
 }
 

@@ -52,6 +52,9 @@ type emailData struct {
 	Graph       template.URL
 	LogHeading  string
 	LogLines    []string
+	// GroupHeading and GroupLines list a group message's members.
+	GroupHeading string
+	GroupLines   []string
 }
 
 // emailHTML is parsed once; html/template escapes every value for its
@@ -80,6 +83,14 @@ var emailHTML = template.Must(template.New("email").Parse(`<!DOCTYPE html>
 <pre style="white-space:pre-wrap;background:#f6f6f6;padding:8px">{{range .LogLines}}{{.}}
 {{end}}</pre>
 {{- end}}
+{{- end}}
+{{- if .GroupHeading}}
+<h3>{{.GroupHeading}}</h3>
+<ul>
+{{- range .GroupLines}}
+<li>{{.}}</li>
+{{- end}}
+</ul>
 {{- end}}
 {{- if .Trail}}
 <h3>CloudTrail</h3>
@@ -157,6 +168,10 @@ func emailText(v view) string {
 			b.WriteString("  " + cutText(l) + "\n")
 		}
 	}
+	if v.groupHeading != "" {
+		b.WriteString("\n")
+		writeGroupText(&b, v, "- ", cutText)
+	}
 	writeFacts("CloudTrail", v.trail)
 	if len(v.resources) > 0 {
 		b.WriteString("\nResources\n")
@@ -188,6 +203,10 @@ func emailHTMLBody(v view, graph bool) string {
 	}
 	for _, l := range v.logLines {
 		d.LogLines = append(d.LogLines, cutText(l))
+	}
+	d.GroupHeading = v.groupHeading
+	for _, l := range v.groupLines {
+		d.GroupLines = append(d.GroupLines, cutText(l))
 	}
 	conv := func(fs []fact) []emailFact {
 		out := make([]emailFact, len(fs))

@@ -55,6 +55,8 @@ type Webhook struct {
 	Resources     []WebhookResource  `json:"resources,omitempty"`
 	Links         []alert.Link       `json:"links,omitempty"`
 	GraphURL      string             `json:"graph_url,omitempty"`
+	// Group lists the alerts of a group message (see WebhookGroup).
+	Group *WebhookGroup `json:"group,omitempty"`
 }
 
 // WebhookMetric describes the alarm's metric.
@@ -149,6 +151,7 @@ func NewWebhook(a alert.Alert) Webhook {
 	for _, r := range a.Resources {
 		w.Resources = append(w.Resources, WebhookResource(r))
 	}
+	w.Group = newWebhookGroup(a.Group)
 	return w
 }
 

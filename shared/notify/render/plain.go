@@ -35,6 +35,7 @@ func Text(a alert.Alert, opts Options) string {
 			b.WriteString("  " + l + "\n")
 		}
 	}
+	writeGroupText(&b, v, "  ", func(s string) string { return s })
 	for _, f := range v.trail {
 		b.WriteString(f.name + ": " + f.value + "\n")
 	}

@@ -83,6 +83,9 @@ type view struct {
 	logLines   []string
 	// graphURL is the checked link to the metric graph image, or "".
 	graphURL string
+	// groupHeading and groupLines list the members of a group message.
+	groupHeading string
+	groupLines   []string
 }
 
 // newView extracts what messages show from a.
@@ -123,6 +126,7 @@ func newView(a alert.Alert, o Options) view {
 		add(&v.facts, "Filter pattern", ev.Pattern, true)
 		v.logHeading, v.logLines = logLines(ev, o.maxLines())
 	}
+	v.groupHeading, v.groupLines = groupLines(a.Group)
 	add(&v.facts, "Account", account(a, o.AccountAlias), true)
 	add(&v.facts, "Region", region(a), true)
 	if !a.Time.IsZero() {

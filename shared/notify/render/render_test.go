@@ -20,7 +20,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
 
-var goldenAlerts = []string{"metric_alarm", "metric_ok", "cloudtrail_hostile", "log_alarm"}
+var goldenAlerts = []string{"metric_alarm", "metric_ok", "cloudtrail_hostile", "log_alarm", "group_storm"}
 
 func loadAlert(t testing.TB, name string) alert.Alert {
 	t.Helper()

@@ -107,6 +107,7 @@ func Slack(a alert.Alert, opts Options) SlackMessage {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwnText(
 			joinFit("*"+fit(v.logHeading, 200, slackMrkdwnEscaper)+"*\n", items, "\n", SlackMaxSectionText)), nil, nil))
 	}
+	blocks = append(blocks, slackGroupBlocks(v)...)
 	if len(v.trail) > 0 {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwnText("*CloudTrail*"), nil, nil))
 		blocks = append(blocks, slackFieldSections(v.trail)...)

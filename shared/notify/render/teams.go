@@ -112,6 +112,7 @@ func teamsMessage(v view, budget int) TeamsMessage {
 			body = append(body, CardElement{Type: "TextBlock", Text: joinFit("", items, "\n", budget*4), Wrap: true})
 		}
 	}
+	body = append(body, teamsGroupElements(v, budget)...)
 	if len(v.trail) > 0 {
 		body = append(body,
 			CardElement{Type: "TextBlock", Text: "CloudTrail", Weight: "Bolder", Separator: true},
