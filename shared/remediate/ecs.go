@@ -82,7 +82,10 @@ func ecsServiceARN(s string) (cluster, name string, ok bool) {
 		return "", "", false
 	}
 	if cl, n, two := strings.Cut(rest, "/"); two {
-		return cl, n, cl != "" && n != "" && !strings.Contains(n, "/")
+		if cl == "" || n == "" || strings.Contains(n, "/") {
+			return "", "", false
+		}
+		return cl, n, true
 	}
 	return "", rest, true
 }
