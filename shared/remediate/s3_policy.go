@@ -41,7 +41,7 @@ func publicStatements(policy string) (doc map[string]json.RawMessage, public, ke
 	raw := bytes.TrimSpace(doc["Statement"])
 	var stmts []json.RawMessage
 	switch {
-	case len(raw) == 0:
+	case len(raw) == 0 || string(raw) == "null":
 	case raw[0] == '[':
 		if err := json.Unmarshal(raw, &stmts); err != nil {
 			return nil, nil, nil, fmt.Errorf("bucket policy Statement: %w", err)
@@ -100,6 +100,9 @@ func emptyJSON(raw json.RawMessage) bool {
 
 // rebuildPolicy writes doc with its statements replaced by kept.
 func rebuildPolicy(doc map[string]json.RawMessage, kept []json.RawMessage) (string, error) {
+	if kept == nil {
+		kept = []json.RawMessage{}
+	}
 	stmts, err := json.Marshal(kept)
 	if err != nil {
 		return "", fmt.Errorf("encode kept statements: %w", err)
