@@ -3,6 +3,8 @@ package remediate
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -246,3 +248,20 @@ func (namedAction) Plan(context.Context, Clients, Target, Params) (Plan, error) 
 func (namedAction) Apply(context.Context, Clients, Plan) error  { return nil }
 func (namedAction) Verify(context.Context, Clients, Plan) error { return nil }
 func (namedAction) Undo(Plan) string                            { return "" }
+
+// TestDocsListEveryAction keeps docs/config.md's action table in step with
+// the registry.
+func TestDocsListEveryAction(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(repoRoot(t), "docs", "config.md"))
+	if os.IsNotExist(err) {
+		t.Skip("docs/config.md is absent")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range Default().Names() {
+		if !strings.Contains(string(b), "| `"+n+"` |") {
+			t.Errorf("docs/config.md has no row for action %s", n)
+		}
+	}
+}
