@@ -264,6 +264,9 @@ func TestSSMRunCommandMoto(t *testing.T) {
 		t.Fatalf("list commands: %v (%d)", err, len(out.Commands))
 	}
 	cmd := out.Commands[0]
+	// moto keeps a command's instance ids in no particular order.
+	slices.Sort(cmd.InstanceIds)
+	slices.Sort(ids)
 	if aws.ToString(cmd.DocumentName) != "AWS-RunShellScript" || !slices.Equal(cmd.InstanceIds, ids) ||
 		!slices.Equal(cmd.Parameters["commands"], []string{"uptime", "/opt/ir/collect.sh"}) || aws.ToString(cmd.Comment) != "watchkeeper: guardduty/abc123" {
 		t.Errorf("command = document %s, instances %v, parameters %v, comment %q", aws.ToString(cmd.DocumentName), cmd.InstanceIds,
