@@ -102,6 +102,10 @@ type Target struct {
 	Account string
 	// From says where in the trigger the target was found, for the audit trail.
 	From string
+	// Trigger is the ID of the alert that named the target (an alarm, a
+	// finding, an API call), set by actions that record it on what they
+	// create (the tags of ec2-snapshot-volumes' snapshots).
+	Trigger string
 }
 
 // Name is how outcomes and audit records name the target.

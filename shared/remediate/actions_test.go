@@ -420,6 +420,15 @@ func minimalParams(action string) map[string]any {
 		return map[string]any{"by": 1}
 	case "ec2-isolate-instance":
 		return map[string]any{"quarantine_group_id": "sg-0aaaaaaaaaaaaaaaa"}
+	case "ecs-set-desired-count":
+		return map[string]any{"by": 1, "max": 4}
+	case "vpc-restore-flow-logs":
+		return map[string]any{"destination_arn": "arn:aws:logs:eu-west-1:123456789012:log-group:flow",
+			"deliver_logs_role_arn": "arn:aws:iam::123456789012:role/flow"}
+	case "ssm-run-command":
+		return map[string]any{"document": "AWS-RunShellScript", "allowed_documents": []any{"AWS-RunShellScript"}}
+	case "ssm-start-automation":
+		return map[string]any{"document": "AWS-RestartEC2Instance", "target_parameter": "InstanceId"}
 	}
 	return nil
 }

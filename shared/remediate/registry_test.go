@@ -3,6 +3,8 @@ package remediate
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -19,13 +21,16 @@ import (
 // API name in PascalCase.
 var iamActionRE = regexp.MustCompile(`^[a-z0-9-]+:[A-Z][A-Za-z0-9]+$`)
 
+// minBuiltins is how many actions the issue asks the registry for, at least.
+const minBuiltins = 30
+
 // TestRegistryWalk fails for any registered action that lacks what infra,
 // docs and the service rely on: permissions, a schema with described
 // parameters, a parseable example that uses the action, and an undo line.
 func TestRegistryWalk(t *testing.T) {
 	reg := Default()
-	if len(reg.Names()) < 5 {
-		t.Fatalf("default registry has %d actions, want at least 5", len(reg.Names()))
+	if len(reg.Names()) < minBuiltins {
+		t.Fatalf("default registry has %d actions, want at least %d", len(reg.Names()), minBuiltins)
 	}
 	for _, name := range reg.Names() {
 		t.Run(name, func(t *testing.T) {
@@ -127,6 +132,43 @@ func examplePlan(a Action) Plan {
 		p.Data = &detectorPlan{Detector: "12abc34d567e8fa901bc2d34e56789f0"}
 	case configStartRecorder:
 		p.Data = &recorderPlan{Recorder: "default"}
+	case ec2StartInstances:
+		p.Data = &instancePlan{Instances: []string{"i-0123456789abcdef0"}}
+	case ec2DetachInstanceProfile:
+		p.Data = &profilePlan{Associations: map[string]string{"i-0123456789abcdef0": "iip-assoc-1"},
+			Profiles: map[string]string{"i-0123456789abcdef0": "arn:aws:iam::123456789012:instance-profile/web"}}
+	case ec2SnapshotVolumes:
+		p.Data = &volumePlan{Volumes: map[string]string{"vol-1": "i-0123456789abcdef0"}, Snapshots: []string{"snap-1"}}
+	case asgStartInstanceRefresh:
+		p.Data = &refreshPlan{Group: "web", MinHealthy: 90, RefreshID: "r-1"}
+	case ecsForceNewDeployment:
+		p.Data = &deployPlan{Cluster: "c", Service: "s", TaskDefinition: "arn:aws:ecs:eu-west-1:123456789012:task-definition/api:7"}
+	case ecsSetDesiredCount:
+		p.Data = &countPlan{Cluster: "c", Service: "s", From: 2, To: 4}
+	case lambdaSetReservedConcurrency:
+		p.Data = &concurrencyPlan{Function: "f", To: 0}
+	case s3RemovePublicPolicyStatements:
+		p.Data = &bucketPolicyPlan{Bucket: "b", Old: `{"Statement":[]}`}
+	case s3DefaultEncryption:
+		p.Data = &encryptionPlan{Bucket: "b", Existed: true, Before: encryption{Algorithm: sseS3}}
+	case s3EnableVersioning:
+		p.Data = &versioningPlan{Bucket: "b"}
+	case s3AccountPublicAccessBlock:
+		p.Data = &accountPABPlan{Account: "123456789012"}
+	case cloudTrailRestoreConfig:
+		p.Data = &trailConfigPlan{Trail: "main", MultiRegion: true}
+	case rdsSnapshotPrivate:
+		p.Data = &rdsSnapPlan{Snapshot: "s"}
+	case rdsInstanceNotPublic:
+		p.Data = &dbPlan{Instance: "db"}
+	case rdsRebootInstance:
+		p.Data = &dbRebootPlan{dbPlan: dbPlan{Instance: "db", ARN: "arn:aws:rds:eu-west-1:123456789012:db:db"}}
+	case vpcRestoreFlowLogs:
+		p.Data = &flowLogPlan{VPC: "vpc-1", FlowLogs: []string{"fl-1"}}
+	case ssmRunCommand:
+		p.Data = &commandPlan{Instances: []string{"i-0123456789abcdef0"}, CommandID: "c-1"}
+	case ssmStartAutomation:
+		p.Data = &automationPlan{Document: "AWS-RestartEC2Instance", ExecutionID: "e-1"}
 	}
 	return p
 }
@@ -136,10 +178,15 @@ func TestLookupUnknownListsValidNames(t *testing.T) {
 	if !errors.Is(err, ErrUnknownAction) {
 		t.Fatalf("err = %v, want ErrUnknownAction", err)
 	}
-	want := `unknown remediation action "revoke-ingress" (valid: asg-adjust-capacity, cloudtrail-start-logging, ` +
-		`config-start-recorder, ebs-snapshot-private, ec2-enforce-imdsv2, ec2-isolate-instance, ec2-reboot-instances, ` +
-		`ec2-stop-instances, guardduty-enable-detector, iam-attach-deny-all, iam-deactivate-access-key, ` +
-		`iam-detach-admin-policy, kms-cancel-key-deletion, revoke-open-ingress, s3-block-public-access)`
+	want := `unknown remediation action "revoke-ingress" (valid: asg-adjust-capacity, asg-start-instance-refresh, ` +
+		`cloudtrail-restore-trail-config, cloudtrail-start-logging, config-start-recorder, ebs-snapshot-private, ` +
+		`ec2-detach-instance-profile, ec2-enforce-imdsv2, ec2-isolate-instance, ec2-reboot-instances, ec2-snapshot-volumes, ` +
+		`ec2-start-instances, ec2-stop-instances, ecs-force-new-deployment, ecs-set-desired-count, guardduty-enable-detector, ` +
+		`iam-attach-deny-all, iam-deactivate-access-key, iam-detach-admin-policy, kms-cancel-key-deletion, ` +
+		`lambda-set-reserved-concurrency, rds-instance-not-public, rds-reboot-instance, rds-snapshot-private, ` +
+		`revoke-open-ingress, s3-account-public-access-block, s3-block-public-access, s3-default-encryption, ` +
+		`s3-enable-versioning, s3-remove-public-policy-statements, ssm-run-command, ssm-start-automation, ` +
+		`vpc-restore-flow-logs)`
 	if err.Error() != want {
 		t.Errorf("err = %s\nwant  %s", err, want)
 	}
@@ -179,8 +226,8 @@ func TestPermissionsUnion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(all) != 39 || !slices.IsSorted(all) || len(slices.Compact(slices.Clone(all))) != len(all) {
-		t.Errorf("all permissions = %v, want 39 sorted, each once", all)
+	if len(all) != 78 || !slices.IsSorted(all) || len(slices.Compact(slices.Clone(all))) != len(all) {
+		t.Errorf("all permissions = %v, want 78 sorted, each once", all)
 	}
 	if _, err := reg.Permissions([]string{"nope"}); !errors.Is(err, ErrUnknownAction) {
 		t.Errorf("unknown name: err = %v", err)
@@ -201,3 +248,20 @@ func (namedAction) Plan(context.Context, Clients, Target, Params) (Plan, error) 
 func (namedAction) Apply(context.Context, Clients, Plan) error  { return nil }
 func (namedAction) Verify(context.Context, Clients, Plan) error { return nil }
 func (namedAction) Undo(Plan) string                            { return "" }
+
+// TestDocsListEveryAction keeps docs/config.md's action table in step with
+// the registry.
+func TestDocsListEveryAction(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(repoRoot(t), "docs", "config.md"))
+	if os.IsNotExist(err) {
+		t.Skip("docs/config.md is absent")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range Default().Names() {
+		if !strings.Contains(string(b), "| `"+n+"` |") {
+			t.Errorf("docs/config.md has no row for action %s", n)
+		}
+	}
+}

@@ -424,7 +424,7 @@ func TestNewReportsEveryConfigProblem(t *testing.T) {
 	}
 	for _, want := range []string{
 		"remediation.rules[0] (a): matcher",
-		`remediation.rules[1] (b): unknown remediation action "scale-up" (valid: asg-adjust-capacity, cloudtrail-start-logging, `,
+		`remediation.rules[1] (b): unknown remediation action "scale-up" (valid: asg-adjust-capacity, asg-start-instance-refresh, `,
 		"remediation.rules[2] (c): action asg-adjust-capacity: invalid parameters: set exactly one of by and to",
 		`remediation.rules[3] (d): mode "yolo" is not dry-run or enforce`,
 	} {

@@ -204,6 +204,11 @@ func FuzzTarget(f *testing.F) {
 	f.Add("iam.amazonaws.com", "AttachRolePolicy", `{"roleName":"r","policyArn":"arn:aws:iam::aws:policy/AdministratorAccess"}`, `null`)
 	f.Add("guardduty.amazonaws.com", "UpdateDetector", `{"detectorId":"d","enable":false}`, `null`)
 	f.Add("config.amazonaws.com", "StopConfigurationRecorder", `{"configurationRecorderName":"default"}`, `null`)
+	f.Add("ecs.amazonaws.com", "UpdateService", `{"cluster":"arn:aws:ecs:eu-west-1:1:cluster/prod","service":"arn:aws:ecs:eu-west-1:1:service/prod/api"}`, `null`)
+	f.Add("lambda.amazonaws.com", "PutFunctionConcurrency20171031", `{"functionName":"arn:aws:lambda:eu-west-1:1:function:f"}`, `null`)
+	f.Add("rds.amazonaws.com", "ModifyDBSnapshotAttribute", `{"dBSnapshotIdentifier":"s","dBInstanceIdentifier":"db"}`, `null`)
+	f.Add("ec2.amazonaws.com", "CreateVpc", `{"vpcId":"vpc-0a"}`, `{"vpc":{"vpcId":"vpc-1"}}`)
+	f.Add("s3.amazonaws.com", "DeleteAccountPublicAccessBlock", `{"accountId":"123456789012"}`, `null`)
 	f.Fuzz(func(t *testing.T, source, name, req, resp string) {
 		rec := &cloudtrail.Record{EventSource: source, EventName: name, AWSRegion: "eu-west-1", RecipientAccountID: "123456789012",
 			RequestParameters: json.RawMessage(req), ResponseElements: json.RawMessage(resp)}
