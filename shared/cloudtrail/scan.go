@@ -1,0 +1,390 @@
+package cloudtrail
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+)
+
+// ErrSyntax reports a record that is not one well-formed JSON object.
+var ErrSyntax = errors.New("cloudtrail record: invalid JSON")
+
+// maxScanDepth is encoding/json's nesting limit, so Scan and Parse reject
+// the same deeply nested input.
+const maxScanDepth = 10000
+
+// Head is what the detector reads from every record before deciding whether
+// any rule can fire on it: the two fields the rule index is keyed on.
+type Head struct {
+	EventSource string
+	EventName   string
+}
+
+// Scan validates that b is one JSON object and returns its top-level
+// eventSource and eventName, without decoding anything else. It is the
+// detector's per-record check: several times faster than Parse, which it
+// defers to the few records a rule matches.
+//
+// Scan accepts what encoding/json accepts (invalid UTF-8 included) and fails
+// like Parse on malformed JSON and on a missing, empty or non-string
+// eventName or eventSource. Unlike Parse it does not check the types of the
+// other fields (a record whose eventTime is not RFC 3339 passes), and keys are
+// matched exactly, as filter patterns and Sigma rules match them, where
+// encoding/json would also accept "EventName". Duplicate keys: the last wins.
+func Scan(b []byte) (Head, error) {
+	s := scanner{b: b}
+	var h Head
+	var rawSource, rawName []byte
+	s.ws()
+	if s.i >= len(b) || b[s.i] != '{' {
+		return h, s.fail()
+	}
+	s.i++
+	s.ws()
+	if s.i < len(b) && b[s.i] == '}' {
+		s.i++
+	} else {
+		for {
+			s.ws()
+			keyStart := s.i
+			if !s.str() {
+				return h, s.fail()
+			}
+			key := b[keyStart+1 : s.i-1]
+			s.ws()
+			if s.i >= len(b) || b[s.i] != ':' {
+				return h, s.fail()
+			}
+			s.i++
+			s.ws()
+			valStart := s.i
+			if !s.value(1) {
+				return h, s.fail()
+			}
+			switch field := s.key(key); field {
+			case "eventSource", "eventName":
+				var v []byte
+				if b[valStart] == '"' {
+					v = b[valStart:s.i]
+				}
+				if field == "eventSource" {
+					rawSource = v
+				} else {
+					rawName = v
+				}
+			}
+			s.ws()
+			if s.i >= len(b) {
+				return h, s.fail()
+			}
+			if b[s.i] == '}' {
+				s.i++
+				break
+			}
+			if b[s.i] != ',' {
+				return h, s.fail()
+			}
+			s.i++
+		}
+	}
+	s.ws()
+	if s.i != len(b) {
+		return h, s.fail()
+	}
+	h.EventSource = unquote(rawSource)
+	h.EventName = unquote(rawName)
+	var missing string
+	switch {
+	case h.EventName == "" && h.EventSource == "":
+		missing = "eventName, eventSource"
+	case h.EventName == "":
+		missing = "eventName"
+	case h.EventSource == "":
+		missing = "eventSource"
+	default:
+		return h, nil
+	}
+	return h, fmt.Errorf("%w: %s", ErrMissingField, missing)
+}
+
+// unquote decodes a JSON string token (quotes included) the way
+// encoding/json does; nil (absent or not a string) gives "".
+func unquote(tok []byte) string {
+	if len(tok) < 2 {
+		return ""
+	}
+	inner := tok[1 : len(tok)-1]
+	plain := true
+	for _, c := range inner {
+		if c == '\\' || c >= utf8.RuneSelf {
+			plain = false
+			break
+		}
+	}
+	if plain || (!hasByte(inner, '\\') && utf8.Valid(inner)) {
+		return string(inner)
+	}
+	var s string
+	if err := json.Unmarshal(tok, &s); err != nil {
+		return "" // unreachable: the scanner has validated the token
+	}
+	return s
+}
+
+func hasByte(b []byte, c byte) bool {
+	for _, x := range b {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+// scanner is a validating JSON scanner that allocates nothing. Strings, the
+// bulk of a CloudTrail record, are skipped eight bytes at a time.
+type scanner struct {
+	b []byte
+	i int
+}
+
+func (s *scanner) fail() error {
+	if s.i >= len(s.b) {
+		return fmt.Errorf("%w: unexpected end of input", ErrSyntax)
+	}
+	return fmt.Errorf("%w: unexpected %q at offset %d", ErrSyntax, s.b[s.i], s.i)
+}
+
+// key returns the text of an object key, unescaping only when it must.
+func (s *scanner) key(raw []byte) string {
+	if hasByte(raw, '\\') {
+		tok := make([]byte, 0, len(raw)+2)
+		tok = append(append(append(tok, '"'), raw...), '"')
+		return unquote(tok)
+	}
+	// Converting in the switch comparison does not allocate.
+	switch string(raw) {
+	case "eventSource":
+		return "eventSource"
+	case "eventName":
+		return "eventName"
+	}
+	return ""
+}
+
+func (s *scanner) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+func (s *scanner) value(depth int) bool {
+	if s.i >= len(s.b) {
+		return false
+	}
+	switch c := s.b[s.i]; c {
+	case '"':
+		return s.str()
+	case '{':
+		return s.object(depth + 1)
+	case '[':
+		return s.array(depth + 1)
+	case 't':
+		return s.lit("true")
+	case 'f':
+		return s.lit("false")
+	case 'n':
+		return s.lit("null")
+	default:
+		if c == '-' || c >= '0' && c <= '9' {
+			return s.number()
+		}
+	}
+	return false
+}
+
+func (s *scanner) lit(word string) bool {
+	if len(s.b)-s.i < len(word) || string(s.b[s.i:s.i+len(word)]) != word {
+		return false
+	}
+	s.i += len(word)
+	return true
+}
+
+func (s *scanner) object(depth int) bool {
+	if depth > maxScanDepth {
+		return false
+	}
+	s.i++ // {
+	s.ws()
+	if s.i < len(s.b) && s.b[s.i] == '}' {
+		s.i++
+		return true
+	}
+	for {
+		s.ws()
+		if !s.str() {
+			return false
+		}
+		s.ws()
+		if s.i >= len(s.b) || s.b[s.i] != ':' {
+			return false
+		}
+		s.i++
+		s.ws()
+		if !s.value(depth) {
+			return false
+		}
+		s.ws()
+		if s.i >= len(s.b) {
+			return false
+		}
+		switch s.b[s.i] {
+		case ',':
+			s.i++
+		case '}':
+			s.i++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+func (s *scanner) array(depth int) bool {
+	if depth > maxScanDepth {
+		return false
+	}
+	s.i++ // [
+	s.ws()
+	if s.i < len(s.b) && s.b[s.i] == ']' {
+		s.i++
+		return true
+	}
+	for {
+		s.ws()
+		if !s.value(depth) {
+			return false
+		}
+		s.ws()
+		if s.i >= len(s.b) {
+			return false
+		}
+		switch s.b[s.i] {
+		case ',':
+			s.i++
+		case ']':
+			s.i++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+func (s *scanner) digits() int {
+	n := 0
+	for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+		s.i++
+		n++
+	}
+	return n
+}
+
+func (s *scanner) number() bool {
+	if s.b[s.i] == '-' {
+		s.i++
+	}
+	switch {
+	case s.i < len(s.b) && s.b[s.i] == '0':
+		s.i++
+	case s.digits() == 0:
+		return false
+	}
+	if s.i < len(s.b) && s.b[s.i] == '.' {
+		s.i++
+		if s.digits() == 0 {
+			return false
+		}
+	}
+	if s.i < len(s.b) && (s.b[s.i] == 'e' || s.b[s.i] == 'E') {
+		s.i++
+		if s.i < len(s.b) && (s.b[s.i] == '+' || s.b[s.i] == '-') {
+			s.i++
+		}
+		if s.digits() == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// SWAR constants: a byte-wise test of eight bytes at once.
+const (
+	ones   = 0x0101010101010101
+	highs  = 0x8080808080808080
+	quotes = '"' * ones
+	slashs = '\\' * ones
+	spaces = 0x20 * ones
+)
+
+// special reports whether any byte of w is a quote, a backslash or a
+// control character, the only bytes a string scan must stop at.
+func special(w uint64) bool {
+	q := w ^ quotes
+	bs := w ^ slashs
+	return ((q-ones)&^q|(bs-ones)&^bs|(w-spaces)&^w)&highs != 0
+}
+
+// str skips the string at s.i (which must hold its opening quote).
+func (s *scanner) str() bool {
+	b := s.b
+	if s.i >= len(b) || b[s.i] != '"' {
+		return false
+	}
+	i := s.i + 1
+	for {
+		for i+8 <= len(b) && !special(binary.LittleEndian.Uint64(b[i:])) {
+			i += 8
+		}
+		if i >= len(b) {
+			return false
+		}
+		switch c := b[i]; {
+		case c == '"':
+			s.i = i + 1
+			return true
+		case c == '\\':
+			if i+1 >= len(b) {
+				return false
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(b) {
+					return false
+				}
+				for _, h := range b[i+2 : i+6] {
+					if !(h >= '0' && h <= '9' || h >= 'a' && h <= 'f' || h >= 'A' && h <= 'F') {
+						return false
+					}
+				}
+				i += 6
+			default:
+				return false
+			}
+		case c < 0x20:
+			s.i = i
+			return false
+		default:
+			i++
+		}
+	}
+}
