@@ -97,6 +97,22 @@ func FuzzMatch(f *testing.F) {
 		if m, ok := p.Extract(message); ok != got || (m != nil && p.Kind() != KindDelimited) {
 			t.Fatalf("Extract = %v, %v; Match = %v for %q on %q", m, ok, got, pattern, message)
 		}
+		// A record cut down to the pattern's keys gives the same verdict.
+		if d, ok := DecodeJSON(message); ok {
+			if obj, isObj := d.(map[string]any); isObj {
+				if keys, all := p.Keys(); !all {
+					cut := map[string]any{}
+					for _, k := range keys {
+						if v, ok := obj[k]; ok {
+							cut[k] = v
+						}
+					}
+					if p.MatchEvent(NewDecodedEvent(message, cut)) != got {
+						t.Fatalf("%q on %q: the record cut to keys %q gives another verdict", pattern, message, keys)
+					}
+				}
+			}
+		}
 		// The rule index is sound: a match implies the field holds one of the literals.
 		if vals, ok := p.Literals("eventName"); ok && got {
 			d, _ := DecodeJSON(message)

@@ -48,3 +48,60 @@ func literals(n node, field string) ([]string, bool) {
 	}
 	return nil, false
 }
+
+// Keys returns the top-level keys of a JSON object record that the pattern
+// reads: evaluated on a decoded record holding only those keys (with their
+// whole values), the pattern gives the same result as on the full record.
+// all is true when the pattern reads every key ($.* at the root). Term,
+// regex and space-delimited patterns read the message text, not its keys, and
+// return none. The detector decodes only these keys for rules it cannot
+// index.
+func (p *Pattern) Keys() (keys []string, all bool) {
+	if p.kind != KindJSON {
+		return nil, false
+	}
+	seen := map[string]bool{}
+	all = collectKeys(p.expr, seen, &keys)
+	return keys, all
+}
+
+func collectKeys(n node, seen map[string]bool, keys *[]string) (all bool) {
+	switch x := n.(type) {
+	case andNode:
+		for _, c := range x {
+			all = collectKeys(c, seen, keys) || all
+		}
+	case orNode:
+		for _, c := range x {
+			all = collectKeys(c, seen, keys) || all
+		}
+	case *leaf:
+		// A root index or [*] never resolves on an object, whole or not.
+		switch s := x.path[0]; s.kind {
+		case segAnyField:
+			return true
+		case segKey:
+			if !seen[s.key] {
+				seen[s.key] = true
+				*keys = append(*keys, s.key)
+			}
+		}
+	}
+	return all
+}
+
+// DecodeValue decodes message as exactly one JSON value of any kind (object,
+// array, string, number, true, false, null), with the same results as
+// DecodeJSON gives for the value inside a container.
+func DecodeValue(message string) (v any, ok bool) {
+	d := decodeJSON{s: message}
+	v, ok = d.value()
+	if !ok {
+		return nil, false
+	}
+	d.space()
+	if d.i != len(message) {
+		return nil, false
+	}
+	return v, true
+}

@@ -52,3 +52,54 @@ func literals(m matcher, field string) ([]string, bool) {
 	}
 	return nil, false
 }
+
+// Keys returns the top-level keys of a JSON object record that the rule
+// reads, every one a dotted field name could start with ("a.b.c" reads "a",
+// "a.b" and "a.b.c"): on a record holding only those keys the rule gives the
+// same result as on the whole record. all is true when the rule reads every
+// value (a keyword search without a field name).
+func (r *Rule) Keys() (keys []string, all bool) {
+	if r == nil || r.match == nil {
+		return nil, false
+	}
+	seen := map[string]bool{}
+	all = collectKeys(r.match, seen, &keys)
+	return keys, all
+}
+
+func collectKeys(m matcher, seen map[string]bool, keys *[]string) (all bool) {
+	add := func(p fieldPath) {
+		for _, k := range p.keys[0] {
+			if !seen[k] {
+				seen[k] = true
+				*keys = append(*keys, k)
+			}
+		}
+	}
+	switch x := m.(type) {
+	case andMatcher:
+		for _, c := range x {
+			all = collectKeys(c, seen, keys) || all
+		}
+	case orMatcher:
+		for _, c := range x {
+			all = collectKeys(c, seen, keys) || all
+		}
+	case notMatcher:
+		return collectKeys(x.m, seen, keys)
+	case *fieldMatcher:
+		if x.keyword {
+			return true
+		}
+		add(x.path)
+	case existsMatcher:
+		add(x.path)
+	case *fieldrefMatcher:
+		add(x.path)
+		add(x.other)
+	default:
+		// A matcher this walk does not know could read anything.
+		return true
+	}
+	return all
+}

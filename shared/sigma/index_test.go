@@ -53,7 +53,8 @@ func TestLiterals(t *testing.T) {
 
 // TestCorpusLiteralsSound checks the index on the SigmaHQ rules: every
 // positive record's eventName and eventSource are among the rule's literals
-// when it has any, and most rules are indexed.
+// when it has any, most rules are indexed, and every record cut down to the
+// rule's Keys gets the same verdict.
 func TestCorpusLiteralsSound(t *testing.T) {
 	dir := corpusDir(t)
 	if dir == "" {
@@ -87,9 +88,22 @@ func TestCorpusLiteralsSound(t *testing.T) {
 		if err := yaml.Unmarshal(cf, &c); err != nil {
 			t.Fatal(err)
 		}
+		keys, all := r.Keys()
 		for _, tc := range c.Cases {
 			rec, _ := decodeRecord(t, tc.Record).(map[string]any)
-			if !r.Match(rec) {
+			matched := r.Match(rec)
+			if !all {
+				cut := map[string]any{}
+				for _, k := range keys {
+					if v, ok := rec[k]; ok {
+						cut[k] = v
+					}
+				}
+				if r.Match(cut) != matched {
+					t.Errorf("%s/%s: the record cut to keys %q gives another verdict", base, tc.Name, keys)
+				}
+			}
+			if !matched {
 				continue
 			}
 			name, _ := rec["eventName"].(string)
@@ -106,4 +120,41 @@ func TestCorpusLiteralsSound(t *testing.T) {
 	if indexed < len(files)/2 {
 		t.Errorf("only %d of %d rules are indexed", indexed, len(files))
 	}
+}
+
+func TestKeys(t *testing.T) {
+	tests := []struct {
+		name, detection string
+		want            []string
+		all             bool
+	}{
+		{"fields", "  sel:\n    eventName: A\n    userIdentity.type: Root\n  filter:\n    userIdentity.invokedBy|exists: true\n  condition: sel and not filter\n",
+			[]string{"eventName", "userIdentity", "userIdentity.type", "userIdentity", "userIdentity.invokedBy"}, false},
+		{"fieldref", "  sel:\n    userIdentity.arn|fieldref: requestParameters.roleArn\n  condition: sel\n",
+			[]string{"userIdentity", "userIdentity.arn", "requestParameters", "requestParameters.roleArn"}, false},
+		{"keyword", "  sel:\n    - StopLogging\n  condition: sel\n", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := Parse([]byte(ruleYAML(tt.detection)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, all := r.Keys()
+			want := dedup(tt.want)
+			if all != tt.all || !slices.Equal(got, want) {
+				t.Errorf("Keys = %q, %v; want %q, %v", got, all, want, tt.all)
+			}
+		})
+	}
+}
+
+func dedup(s []string) []string {
+	var out []string
+	for _, x := range s {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
 }
