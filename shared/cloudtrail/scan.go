@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // ErrSyntax reports a record that is not one well-formed JSON object.
@@ -34,6 +35,16 @@ type Head struct {
 // matched exactly, as filter patterns and Sigma rules match them, where
 // encoding/json would also accept "EventName". Duplicate keys: the last wins.
 func Scan(b []byte) (Head, error) {
+	return ScanFields(b, nil, nil)
+}
+
+// ScanFields is Scan that also returns the raw JSON text of the top-level
+// values named in keys: vals[i] receives the value of keys[i] (the last one
+// when the key repeats) as a slice of b, or nil when the record has no such
+// key. vals must be as long as keys. The detector decodes only these values
+// for the rules it cannot index.
+func ScanFields(b []byte, keys []string, vals [][]byte) (Head, error) {
+	clear(vals)
 	s := scanner{b: b}
 	var h Head
 	var rawSource, rawName []byte
@@ -63,7 +74,13 @@ func Scan(b []byte) (Head, error) {
 			if !s.value(1) {
 				return h, s.fail()
 			}
-			switch field := s.key(key); field {
+			field := s.key(key)
+			for k, want := range keys {
+				if len(want) == len(field) && want == field {
+					vals[k] = b[valStart:s.i]
+				}
+			}
+			switch field {
 			case "eventSource", "eventName":
 				var v []byte
 				if b[valStart] == '"' {
@@ -156,21 +173,24 @@ func (s *scanner) fail() error {
 	return fmt.Errorf("%w: unexpected %q at offset %d", ErrSyntax, s.b[s.i], s.i)
 }
 
-// key returns the text of an object key, unescaping only when it must.
+// key returns the text of an object key, unescaping only when it must. The
+// result aliases b: it is only compared, never kept.
 func (s *scanner) key(raw []byte) string {
-	if hasByte(raw, '\\') {
+	if hasByte(raw, '\\') || !isASCII(raw) {
 		tok := make([]byte, 0, len(raw)+2)
 		tok = append(append(append(tok, '"'), raw...), '"')
 		return unquote(tok)
 	}
-	// Converting in the switch comparison does not allocate.
-	switch string(raw) {
-	case "eventSource":
-		return "eventSource"
-	case "eventName":
-		return "eventName"
+	return unsafe.String(unsafe.SliceData(raw), len(raw))
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
 	}
-	return ""
+	return true
 }
 
 func (s *scanner) ws() {

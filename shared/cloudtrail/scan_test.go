@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -67,6 +68,23 @@ func TestScan(t *testing.T) {
 	}
 }
 
+func TestScanFields(t *testing.T) {
+	keys := []string{"errorCode", "userIdentity", "missing", "k.dots"}
+	vals := make([][]byte, len(keys))
+	vals[2] = []byte("stale")
+	in := `{"eventSource":"s","errorCode":"x","userIdentity":{"type":"Root","a":[1,{"b":null}]} ,"k.dots":1,"errorCode":"AccessDenied","eventName":"n"}`
+	h, err := ScanFields([]byte(in), keys, vals)
+	if err != nil || h.EventName != "n" || h.EventSource != "s" {
+		t.Fatalf("ScanFields = %+v, %v", h, err)
+	}
+	want := []string{`"AccessDenied"`, `{"type":"Root","a":[1,{"b":null}]}`, "", "1"}
+	for i := range keys {
+		if string(vals[i]) != want[i] || (want[i] == "") != (vals[i] == nil) {
+			t.Errorf("%s = %q, want %q", keys[i], vals[i], want[i])
+		}
+	}
+}
+
 // Scan agrees with the sample corpus: every record Parse accepts, Scan
 // accepts with the same names.
 func TestScanSamples(t *testing.T) {
@@ -113,6 +131,24 @@ func FuzzScan(f *testing.F) {
 		}
 		if (err == nil) != (src != "" && name != "") {
 			t.Fatalf("error %v for source %q name %q", err, src, name)
+		}
+		keys := []string{"errorCode", "userIdentity", "eventName", "a", "é"}
+		vals := make([][]byte, len(keys))
+		if _, err2 := ScanFields(b, keys, vals); err2 != nil && !errors.Is(err2, ErrMissingField) {
+			t.Fatalf("ScanFields: %v", err2)
+		}
+		for i, k := range keys {
+			want, present := m[k]
+			if present != (vals[i] != nil) {
+				t.Fatalf("key %q present %v, ScanFields %q", k, present, vals[i])
+			}
+			if !present {
+				continue
+			}
+			var got any
+			if err := json.Unmarshal(vals[i], &got); err != nil || !reflect.DeepEqual(got, want) {
+				t.Fatalf("key %q: ScanFields %q (%v), encoding/json %#v", k, vals[i], err, want)
+			}
 		}
 	})
 }
