@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"encoding/binary"
 	"errors"
 	"unicode/utf8"
 	"unsafe"
@@ -20,10 +21,14 @@ var errNotFast = errors.New("not on the fast path")
 type fastLogs struct {
 	b []byte
 	i int
+	// arena holds every log message, unescaped, in one allocation: the
+	// messages together are never longer than the input, so appending never
+	// moves it and each message can be a view of it.
+	arena []byte
 }
 
 func parseLogsFast(b []byte) (*LogsBatch, error) {
-	p := fastLogs{b: b}
+	p := fastLogs{b: b, arena: make([]byte, 0, len(b))}
 	var out LogsBatch
 	p.ws()
 	if !p.eat('{') {
@@ -188,6 +193,87 @@ func (p *fastLogs) escapedStr(start int, ascii bool) (string, error) {
 	return unsafe.String(unsafe.SliceData(out), len(out)), nil
 }
 
+// SWAR constants: a byte-wise test of eight bytes at once.
+const (
+	ones   = 0x0101010101010101
+	highs  = 0x8080808080808080
+	quotes = '"' * ones
+	slashs = '\\' * ones
+	spaces = 0x20 * ones
+)
+
+// special reports whether any byte of w is a quote, a backslash or a
+// control character: where an unescaping copy must stop.
+func special(w uint64) bool {
+	q := w ^ quotes
+	bs := w ^ slashs
+	return ((q-ones)&^q|(bs-ones)&^bs|(w-spaces)&^w)&highs != 0
+}
+
+// message reads a JSON string like str, unescaped into the arena: runs
+// without escapes are found eight bytes at a time and copied whole.
+func (p *fastLogs) message() (string, error) {
+	if !p.eat('"') {
+		return "", errNotFast
+	}
+	b := p.b
+	start := len(p.arena)
+	var high uint64 // OR of every byte copied: any 0x80 bit means non-ASCII
+	for i := p.i; ; {
+		j := i
+		for j+8 <= len(b) {
+			w := binary.LittleEndian.Uint64(b[j:])
+			if special(w) {
+				break
+			}
+			high |= w
+			j += 8
+		}
+		for j < len(b) && b[j] != '"' && b[j] != '\\' && b[j] >= 0x20 {
+			high |= uint64(b[j])
+			j++
+		}
+		p.arena = append(p.arena, b[i:j]...)
+		if j+1 >= len(b) {
+			return "", errNotFast
+		}
+		switch b[j] {
+		case '"':
+			p.i = j + 1
+			out := p.arena[start:]
+			if high&highs != 0 && !utf8.Valid(out) {
+				return "", errNotFast
+			}
+			if len(out) == 0 {
+				return "", nil
+			}
+			// The arena is never written below its length again.
+			return unsafe.String(&out[0], len(out)), nil
+		case '\\':
+			c := b[j+1]
+			switch c {
+			case '"', '\\', '/':
+			case 'n':
+				c = '\n'
+			case 't':
+				c = '\t'
+			case 'r':
+				c = '\r'
+			case 'b':
+				c = '\b'
+			case 'f':
+				c = '\f'
+			default: // \u escapes and invalid escapes
+				return "", errNotFast
+			}
+			p.arena = append(p.arena, c)
+			i = j + 2
+		default: // a control character
+			return "", errNotFast
+		}
+	}
+}
+
 func (p *fastLogs) strings() ([]string, error) {
 	if !p.eat('[') {
 		return nil, errNotFast
@@ -263,7 +349,7 @@ func (p *fastLogs) event() (LogEvent, error) {
 		case "id":
 			e.ID, err = p.str()
 		case "message":
-			e.Message, err = p.str()
+			e.Message, err = p.message()
 		case "timestamp":
 			e.Timestamp, err = p.int64()
 		default:

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+	"unsafe"
 
 	"github.com/watchkeeper/watchkeeper/shared/alert"
 	"github.com/watchkeeper/watchkeeper/shared/cloudtrail"
@@ -80,9 +81,11 @@ func (s *Service) Handle(ctx context.Context, payload json.RawMessage) (outcome.
 		return resp, nil
 	case trig.Logs != nil:
 		log := s.logger.With("log_group", trig.Logs.LogGroup, "log_stream", trig.Logs.LogStream)
+		screener, _ := s.engine.(Screener)
 		for _, ev := range trig.Logs.Events {
 			counts.Received++
-			rec, err := cloudtrail.Parse([]byte(ev.Message))
+			raw := bytesOf(ev.Message)
+			rec, err := s.screen(screener, raw)
 			if err != nil {
 				counts.Invalid++
 				log.Warn("skipping a log event that is not a CloudTrail record",
@@ -90,7 +93,9 @@ func (s *Service) Handle(ctx context.Context, payload json.RawMessage) (outcome.
 				continue
 			}
 			counts.Parsed++
-			errs = append(errs, s.evaluate(ctx, rec, []byte(ev.Message), &resp)...)
+			if rec != nil {
+				errs = append(errs, s.evaluate(ctx, rec, raw, &resp)...)
+			}
 		}
 	default:
 		for _, a := range trig.Alerts {
@@ -134,6 +139,28 @@ func (s *Service) evaluate(ctx context.Context, rec *cloudtrail.Record, raw []by
 	}
 	return errs
 }
+
+// screen checks one record of a Logs batch and parses it when a rule may
+// fire on it; a nil record with a nil error means no rule does. Most records
+// are only scanned (cloudtrail.Scan, the engine's Screen), several times
+// faster than cloudtrail.Parse. So a record with a mistyped field (an eventTime
+// that is not RFC 3339) is invalid only when a rule matched it and the parse
+// fails; with no rule to run it was not needed.
+func (s *Service) screen(screener Screener, raw []byte) (*cloudtrail.Record, error) {
+	switch {
+	case s.engine == nil:
+		_, err := cloudtrail.Scan(raw)
+		return nil, err
+	case screener != nil:
+		if hit, err := screener.Screen(raw); err != nil || !hit {
+			return nil, err
+		}
+	}
+	return cloudtrail.Parse(raw)
+}
+
+// bytesOf is s as a byte slice without copying; callers only read it.
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 func clip(s string) string {
 	if len(s) <= maxLoggedMessage {

@@ -92,11 +92,18 @@ func benchBatch(b *testing.B) (event []byte, records, messageBytes int) {
 }
 
 // benchHandle runs svc on the batch and reports throughput in records and
-// CloudTrail megabytes (decompressed) per second.
+// CloudTrail megabytes (decompressed) per second, and the heap one batch
+// needs.
 func benchHandle(b *testing.B, svc *Service) {
 	ev, records, size := benchBatch(b)
+	b.ReportMetric(float64(batchHeap(b, func() {
+		if _, err := svc.Handle(b.Context(), ev); err != nil {
+			b.Fatal(err)
+		}
+	})), "peak-heap-B/batch")
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := cpuTime(b)
 	for b.Loop() {
 		resp, err := svc.Handle(b.Context(), ev)
 		if err != nil {
@@ -106,9 +113,7 @@ func benchHandle(b *testing.B, svc *Service) {
 			b.Fatalf("parsed %d of %d records", resp.Records.Parsed, records)
 		}
 	}
-	secs := b.Elapsed().Seconds()
-	b.ReportMetric(float64(records*b.N)/secs, "records/s")
-	b.ReportMetric(float64(size*b.N)/secs/1e6, "MB/s")
+	reportRates(b, records, size, cpuTime(b)-cpu)
 }
 
 // BenchmarkAllPacks is the detector with both built-in packs on a ~1 MB batch.

@@ -76,13 +76,14 @@ func (e *PatternEngine) AddSigma(rules []*sigma.Rule) error {
 		if desc != "" {
 			desc += "\n"
 		}
-		e.rules = append(e.rules, patternRule{
+		e.add(patternRule{
 			id: id, title: r.Title, severity: sigmaSeverity(r.Level),
 			description: desc + r.Attribution(),
 			match: func(ev *filterpattern.Event) bool {
 				v, ok := ev.JSON()
 				return ok && r.Match(v)
 			},
+			literals: r.Literals, keys: r.Keys,
 		})
 	}
 	return errors.Join(errs...)
