@@ -35,22 +35,32 @@ type Head struct {
 // matched exactly, as filter patterns and Sigma rules match them, where
 // encoding/json would also accept "EventName". Duplicate keys: the last wins.
 func Scan(b []byte) (Head, error) {
-	return ScanFields(b, nil, nil)
+	_, h, err := scan(b, nil, false)
+	return h, err
 }
 
-// ScanFields is Scan that also returns the raw JSON text of the top-level
-// values named in keys: vals[i] receives the value of keys[i] (the last one
-// when the key repeats) as a slice of b, or nil when the record has no such
-// key. vals must be as long as keys. The detector decodes only these values
-// for the rules it cannot index.
-func ScanFields(b []byte, keys []string, vals [][]byte) (Head, error) {
-	clear(vals)
+// Member is one top-level member of a record: its key (unescaped) and its
+// value's raw JSON text, both views of the scanned bytes.
+type Member struct {
+	Key   string
+	Value []byte
+}
+
+// ScanMembers is Scan that also appends every top-level member of the record
+// to dst, in order (a repeated key appears each time; the last one is the
+// one that counts). Keys and values share memory with b. The detector
+// decodes only the members its rules read.
+func ScanMembers(b []byte, dst []Member) ([]Member, Head, error) {
+	return scan(b, dst, true)
+}
+
+func scan(b []byte, dst []Member, members bool) ([]Member, Head, error) {
 	s := scanner{b: b}
 	var h Head
 	var rawSource, rawName []byte
 	s.ws()
 	if s.i >= len(b) || b[s.i] != '{' {
-		return h, s.fail()
+		return dst, h, s.fail()
 	}
 	s.i++
 	s.ws()
@@ -61,24 +71,22 @@ func ScanFields(b []byte, keys []string, vals [][]byte) (Head, error) {
 			s.ws()
 			keyStart := s.i
 			if !s.str() {
-				return h, s.fail()
+				return dst, h, s.fail()
 			}
 			key := b[keyStart+1 : s.i-1]
 			s.ws()
 			if s.i >= len(b) || b[s.i] != ':' {
-				return h, s.fail()
+				return dst, h, s.fail()
 			}
 			s.i++
 			s.ws()
 			valStart := s.i
 			if !s.value(1) {
-				return h, s.fail()
+				return dst, h, s.fail()
 			}
 			field := s.key(key)
-			for k, want := range keys {
-				if len(want) == len(field) && want == field {
-					vals[k] = b[valStart:s.i]
-				}
+			if members {
+				dst = append(dst, Member{Key: field, Value: b[valStart:s.i]})
 			}
 			switch field {
 			case "eventSource", "eventName":
@@ -94,21 +102,21 @@ func ScanFields(b []byte, keys []string, vals [][]byte) (Head, error) {
 			}
 			s.ws()
 			if s.i >= len(b) {
-				return h, s.fail()
+				return dst, h, s.fail()
 			}
 			if b[s.i] == '}' {
 				s.i++
 				break
 			}
 			if b[s.i] != ',' {
-				return h, s.fail()
+				return dst, h, s.fail()
 			}
 			s.i++
 		}
 	}
 	s.ws()
 	if s.i != len(b) {
-		return h, s.fail()
+		return dst, h, s.fail()
 	}
 	h.EventSource = unquote(rawSource)
 	h.EventName = unquote(rawName)
@@ -121,9 +129,9 @@ func ScanFields(b []byte, keys []string, vals [][]byte) (Head, error) {
 	case h.EventSource == "":
 		missing = "eventSource"
 	default:
-		return h, nil
+		return dst, h, nil
 	}
-	return h, fmt.Errorf("%w: %s", ErrMissingField, missing)
+	return dst, h, fmt.Errorf("%w: %s", ErrMissingField, missing)
 }
 
 // unquote decodes a JSON string token (quotes included) the way
@@ -174,7 +182,7 @@ func (s *scanner) fail() error {
 }
 
 // key returns the text of an object key, unescaping only when it must. The
-// result aliases b: it is only compared, never kept.
+// result shares memory with b.
 func (s *scanner) key(raw []byte) string {
 	if hasByte(raw, '\\') || !isASCII(raw) {
 		tok := make([]byte, 0, len(raw)+2)

@@ -68,20 +68,19 @@ func TestScan(t *testing.T) {
 	}
 }
 
-func TestScanFields(t *testing.T) {
-	keys := []string{"errorCode", "userIdentity", "missing", "k.dots"}
-	vals := make([][]byte, len(keys))
-	vals[2] = []byte("stale")
-	in := `{"eventSource":"s","errorCode":"x","userIdentity":{"type":"Root","a":[1,{"b":null}]} ,"k.dots":1,"errorCode":"AccessDenied","eventName":"n"}`
-	h, err := ScanFields([]byte(in), keys, vals)
+func TestScanMembers(t *testing.T) {
+	in := `{"eventSource":"s","errorCode":"x","userIdentity":{"type":"Root","a":[1,{"b":null}]} ,"k\u002edots":1,"errorCode":"AccessDenied","eventName":"n"}`
+	ms, h, err := ScanMembers([]byte(in), nil)
 	if err != nil || h.EventName != "n" || h.EventSource != "s" {
-		t.Fatalf("ScanFields = %+v, %v", h, err)
+		t.Fatalf("ScanMembers = %+v, %v", h, err)
 	}
-	want := []string{`"AccessDenied"`, `{"type":"Root","a":[1,{"b":null}]}`, "", "1"}
-	for i := range keys {
-		if string(vals[i]) != want[i] || (want[i] == "") != (vals[i] == nil) {
-			t.Errorf("%s = %q, want %q", keys[i], vals[i], want[i])
-		}
+	want := []Member{{"eventSource", []byte(`"s"`)}, {"errorCode", []byte(`"x"`)}, {"userIdentity", []byte(`{"type":"Root","a":[1,{"b":null}]}`)},
+		{"k.dots", []byte("1")}, {"errorCode", []byte(`"AccessDenied"`)}, {"eventName", []byte(`"n"`)}}
+	if !reflect.DeepEqual(ms, want) {
+		t.Errorf("members %q, want %q", ms, want)
+	}
+	if ms, _, err := ScanMembers([]byte(`{"a":1,"b":`), make([]Member, 0, 4)); err == nil || len(ms) != 1 {
+		t.Errorf("truncated record: %q, %v", ms, err)
 	}
 }
 
@@ -132,23 +131,20 @@ func FuzzScan(f *testing.F) {
 		if (err == nil) != (src != "" && name != "") {
 			t.Fatalf("error %v for source %q name %q", err, src, name)
 		}
-		keys := []string{"errorCode", "userIdentity", "eventName", "a", "é"}
-		vals := make([][]byte, len(keys))
-		if _, err2 := ScanFields(b, keys, vals); err2 != nil && !errors.Is(err2, ErrMissingField) {
-			t.Fatalf("ScanFields: %v", err2)
+		ms, _, err2 := ScanMembers(b, nil)
+		if err2 != nil && !errors.Is(err2, ErrMissingField) {
+			t.Fatalf("ScanMembers: %v", err2)
 		}
-		for i, k := range keys {
-			want, present := m[k]
-			if present != (vals[i] != nil) {
-				t.Fatalf("key %q present %v, ScanFields %q", k, present, vals[i])
+		last := map[string]any{}
+		for _, mb := range ms {
+			var v any
+			if err := json.Unmarshal(mb.Value, &v); err != nil {
+				t.Fatalf("member %q: %v", mb.Key, err)
 			}
-			if !present {
-				continue
-			}
-			var got any
-			if err := json.Unmarshal(vals[i], &got); err != nil || !reflect.DeepEqual(got, want) {
-				t.Fatalf("key %q: ScanFields %q (%v), encoding/json %#v", k, vals[i], err, want)
-			}
+			last[mb.Key] = v
+		}
+		if !reflect.DeepEqual(last, m) {
+			t.Fatalf("members give %#v, encoding/json %#v", last, m)
 		}
 	})
 }

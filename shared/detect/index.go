@@ -3,6 +3,7 @@ package detect
 import (
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 	"unsafe"
 
@@ -26,35 +27,46 @@ const (
 	fieldEventSource = "eventSource"
 )
 
-// maxProjectedKeys bounds how many top-level keys the unindexed rules may
-// read before the engine stops cutting records down and decodes them whole.
-const maxProjectedKeys = 32
-
 // ruleIndex finds the rules that can fire on a record from its eventName and
 // eventSource, compiled from the literals the rules compare them with. Keys
 // are lower-cased ASCII (Sigma compares without case, filter patterns with
-// it: a key that over-selects only costs an evaluation). The remaining rules
-// run on every record, on a decoded copy cut down to the top-level keys
-// they read.
+// it: a key that over-selects only costs an evaluation). The other rules run
+// on every record. Each set of rules to run comes with the projection of the
+// paths its rules read, so a record is decoded only as far as they look.
 type ruleIndex struct {
-	byName, bySource map[string][]int
-	// always are the rules the index cannot exclude, in rule order.
-	always []int
-	// keys are the top-level keys the always rules read; whole is set when
-	// one of them reads every key (or there are too many to bother).
-	keys  []string
-	whole bool
+	byName, bySource map[string]*ruleSet
+	// always are the rules the index cannot exclude.
+	always ruleSet
+	// pairs caches the union of a name set and a source set (with always)
+	// for records both select; it is bounded by the number of index entries.
+	pairs sync.Map // [2]*ruleSet → *ruleSet
 }
 
-// add indexes rule number i.
+// ruleSet is the rules indexed under one key (own) and the rules to run on
+// a record it selects: those and the always rules, in rule order, with the
+// projection of every path they read.
+type ruleSet struct {
+	own     []int
+	ownProj *filterpattern.Projection
+	rules   []int
+	proj    *filterpattern.Projection
+}
+
+func newRuleSet() *ruleSet {
+	return &ruleSet{ownProj: filterpattern.NewProjection()}
+}
+
+// add indexes rule number i; finish must run before the index is used.
 func (x *ruleIndex) add(i int, r *patternRule) {
 	if x.byName == nil {
-		x.byName, x.bySource = map[string][]int{}, map[string][]int{}
+		x.byName, x.bySource = map[string]*ruleSet{}, map[string]*ruleSet{}
+		x.always = *newRuleSet()
 	}
+	var sets []*ruleSet
 	if r.literals != nil {
 		for _, f := range []struct {
 			field string
-			m     map[string][]int
+			m     map[string]*ruleSet
 		}{{fieldEventName, x.byName}, {fieldEventSource, x.bySource}} {
 			vals, ok := r.literals(f.field)
 			if !ok {
@@ -62,35 +74,84 @@ func (x *ruleIndex) add(i int, r *patternRule) {
 			}
 			for _, v := range vals {
 				k := strings.ToLower(v)
-				if l := f.m[k]; len(l) == 0 || l[len(l)-1] != i {
-					f.m[k] = append(l, i)
+				set := f.m[k]
+				if set == nil {
+					set = newRuleSet()
+					f.m[k] = set
+				}
+				if !slices.Contains(sets, set) {
+					sets = append(sets, set)
 				}
 			}
-			return
+			break
 		}
 	}
-	x.always = append(x.always, i)
-	if r.keys == nil {
-		x.whole = true
-		return
+	if len(sets) == 0 {
+		sets = []*ruleSet{&x.always}
 	}
-	keys, all := r.keys()
-	if all {
-		x.whole = true
-		return
-	}
-	for _, k := range keys {
-		if !slices.Contains(x.keys, k) {
-			x.keys = append(x.keys, k)
+	for _, set := range sets {
+		set.own = append(set.own, i)
+		if r.paths == nil {
+			set.ownProj.Add(nil)
+			continue
 		}
-	}
-	if len(x.keys) > maxProjectedKeys {
-		x.whole = true
+		paths, all := r.paths()
+		if all {
+			set.ownProj.Add(nil)
+		}
+		for _, p := range paths {
+			set.ownProj.Add(p)
+		}
 	}
 }
 
-// lookup returns the rules indexed under s, compared lower-cased.
-func lookup(m map[string][]int, s string) []int {
+// finish merges the always rules' paths into every set's projection.
+func (x *ruleIndex) finish() {
+	if x.byName == nil {
+		return
+	}
+	x.always.rules, x.always.proj = x.always.own, x.always.ownProj
+	for _, m := range []map[string]*ruleSet{x.byName, x.bySource} {
+		for _, set := range m {
+			set.rules = slices.Concat(set.own, x.always.own)
+			slices.Sort(set.rules)
+			set.proj = filterpattern.NewProjection()
+			set.proj.Merge(set.ownProj)
+			set.proj.Merge(x.always.ownProj)
+		}
+	}
+	x.pairs.Clear()
+}
+
+// selectRules returns the rules to run on a record and the projection to decode
+// it with; nil when no rule can fire.
+func (x *ruleIndex) selectRules(h cloudtrail.Head) *ruleSet {
+	name, source := lookup(x.byName, h.EventName), lookup(x.bySource, h.EventSource)
+	switch {
+	case name == nil && source == nil:
+		if len(x.always.rules) == 0 {
+			return nil
+		}
+		return &x.always
+	case source == nil:
+		return name
+	case name == nil:
+		return source
+	}
+	key := [2]*ruleSet{name, source}
+	if set, ok := x.pairs.Load(key); ok {
+		return set.(*ruleSet)
+	}
+	set := &ruleSet{rules: slices.Concat(name.own, source.own, x.always.own), proj: filterpattern.NewProjection()}
+	slices.Sort(set.rules)
+	set.proj.Merge(name.proj)
+	set.proj.Merge(source.proj)
+	x.pairs.Store(key, set)
+	return set
+}
+
+// lookup returns the set indexed under s, compared lower-cased.
+func lookup(m map[string]*ruleSet, s string) *ruleSet {
 	var buf [64]byte
 	if len(s) > len(buf) {
 		return m[strings.ToLower(s)]
@@ -120,71 +181,53 @@ func isASCII(s string) bool {
 func viewString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // fired appends to out the numbers, in rule order, of the rules that fire on
-// raw, before suppressions. err is the cloudtrail.ScanFields error when raw
-// is not a record the index can read; out is then nil.
+// raw, before suppressions. err is the cloudtrail.Scan error when raw is not
+// a record the index can read.
 func (e *PatternEngine) fired(raw []byte, out []int) ([]int, error) {
-	x := &e.index
-	var valsBuf [maxProjectedKeys + 1][]byte
-	vals := valsBuf[:len(x.keys)]
-	h, err := cloudtrail.ScanFields(raw, x.keys, vals)
+	var membersBuf [32]cloudtrail.Member
+	members, h, err := cloudtrail.ScanMembers(raw, membersBuf[:0])
 	if err != nil {
-		return nil, err
+		return out, err
 	}
 	msg := viewString(raw)
-	if !isASCII(h.EventName) || !isASCII(h.EventSource) {
-		// Case folding of non-ASCII text is not the index's: run every rule.
-		ev := filterpattern.NewEvent(msg)
+	var set *ruleSet
+	if isASCII(h.EventName) && isASCII(h.EventSource) {
+		if set = e.index.selectRules(h); set == nil {
+			return out, nil
+		}
+	}
+	var ev *filterpattern.Event
+	switch {
+	case set == nil:
+		// Case folding of non-ASCII text is not the index's: run every
+		// rule on the whole record.
+		ev = filterpattern.NewEvent(msg)
 		for i := range e.rules {
 			if e.rules[i].match(ev) {
 				out = append(out, i)
 			}
 		}
 		return out, nil
-	}
-	var full *filterpattern.Event
-	if len(x.always) > 0 {
-		var ev *filterpattern.Event
-		if x.whole {
-			full = filterpattern.NewEvent(msg)
-			ev = full
-		} else {
-			cut := make(map[string]any, len(x.keys))
-			for i, v := range vals {
-				if v == nil {
-					continue
-				}
-				d, ok := filterpattern.DecodeValue(viewString(v))
-				if !ok {
-					// ScanFields validated it; decoding cannot fail.
-					continue
-				}
-				cut[x.keys[i]] = d
+	case set.proj.Whole():
+		ev = filterpattern.NewEvent(msg)
+	default:
+		cut := make(map[string]any, 8)
+		for _, m := range members {
+			c := set.proj.Child(m.Key)
+			if c == nil {
+				continue
 			}
-			ev = filterpattern.NewDecodedEvent(msg, cut)
-		}
-		for _, i := range x.always {
-			if e.rules[i].match(ev) {
-				out = append(out, i)
+			// ScanMembers has validated the value: decoding cannot fail.
+			if v, ok := c.Decode(viewString(m.Value)); ok {
+				cut[m.Key] = v
 			}
 		}
+		ev = filterpattern.NewDecodedEvent(msg, cut)
 	}
-	byName, bySource := lookup(x.byName, h.EventName), lookup(x.bySource, h.EventSource)
-	if len(byName)+len(bySource) == 0 {
-		return out, nil
-	}
-	if full == nil {
-		full = filterpattern.NewEvent(msg)
-	}
-	n := len(out)
-	for _, l := range [2][]int{byName, bySource} {
-		for _, i := range l {
-			if e.rules[i].match(full) {
-				out = append(out, i)
-			}
+	for _, i := range set.rules {
+		if e.rules[i].match(ev) {
+			out = append(out, i)
 		}
-	}
-	if len(out) > n {
-		slices.Sort(out)
 	}
 	return out, nil
 }

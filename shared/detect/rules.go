@@ -18,7 +18,8 @@ import (
 // a suppression covers (pack rules by their id too). Patterns are compiled
 // once. Rules are indexed by the eventName/eventSource values they test, so
 // most records are rejected after reading those two fields; the rules the
-// index cannot exclude run on the record cut down to the keys they read.
+// index cannot exclude run on every record; either way a record is decoded
+// only along the paths the rules to run read.
 type PatternEngine struct {
 	rules        []patternRule
 	index        ruleIndex
@@ -35,11 +36,11 @@ type patternRule struct {
 	description string
 	// match tests one record, decoded at most once for every rule.
 	match func(ev *filterpattern.Event) bool
-	// literals and keys say what of the record the rule reads, for the
-	// index (see filterpattern.Pattern's Literals and Keys); nil means
+	// literals and paths say what of the record the rule reads, for the
+	// index (see filterpattern.Pattern's Literals and Paths); nil means
 	// anything.
 	literals func(field string) ([]string, bool)
-	keys     func() ([]string, bool)
+	paths    func() ([][]string, bool)
 }
 
 // add appends a rule and indexes it.
@@ -85,7 +86,7 @@ func NewPatternEngine(d config.Detection, now func() time.Time) (*PatternEngine,
 			e.add(patternRule{
 				id: r.ID, title: r.Title, severity: r.Severity,
 				description: packDescription(r), match: p.MatchEvent,
-				literals: p.Literals, keys: p.Keys,
+				literals: p.Literals, paths: p.Paths,
 			})
 		}
 	}
@@ -101,7 +102,7 @@ func NewPatternEngine(d config.Detection, now func() time.Time) (*PatternEngine,
 		}
 		ruleFrom[r.ID] = fmt.Sprintf("detection.rules[%d]", i)
 		e.add(patternRule{id: r.ID, title: r.Title, severity: r.Severity, description: r.Description, match: p.MatchEvent,
-			literals: p.Literals, keys: p.Keys})
+			literals: p.Literals, paths: p.Paths})
 	}
 	for i, s := range d.Suppressions {
 		ms, err := config.ParseMatchers(s.Matchers)
@@ -118,6 +119,7 @@ func NewPatternEngine(d config.Detection, now func() time.Time) (*PatternEngine,
 		}
 		e.suppressions = append(e.suppressions, sup)
 	}
+	e.index.finish()
 	return e, errors.Join(errs...)
 }
 

@@ -83,9 +83,10 @@ func (e *PatternEngine) AddSigma(rules []*sigma.Rule) error {
 				v, ok := ev.JSON()
 				return ok && r.Match(v)
 			},
-			literals: r.Literals, keys: r.Keys,
+			literals: r.Literals, paths: r.Paths,
 		})
 	}
+	e.index.finish()
 	return errors.Join(errs...)
 }
 

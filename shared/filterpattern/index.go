@@ -49,43 +49,44 @@ func literals(n node, field string) ([]string, bool) {
 	return nil, false
 }
 
-// Keys returns the top-level keys of a JSON object record that the pattern
-// reads: evaluated on a decoded record holding only those keys (with their
-// whole values), the pattern gives the same result as on the full record.
-// all is true when the pattern reads every key ($.* at the root). Term,
-// regex and space-delimited patterns read the message text, not its keys, and
-// return none. The detector decodes only these keys for rules it cannot
-// index.
-func (p *Pattern) Keys() (keys []string, all bool) {
+// Paths returns the key paths into a JSON object record that the pattern
+// reads: evaluated on the record decoded through a Projection of these paths,
+// the pattern gives the same result as on the whole record. all is true when
+// the pattern reads every top-level key ($.* at the root). Term, regex and
+// space-delimited patterns read the message text, not its keys, and return no
+// paths. The detector decodes only these paths for the rules it runs.
+func (p *Pattern) Paths() (paths [][]string, all bool) {
 	if p.kind != KindJSON {
 		return nil, false
 	}
-	seen := map[string]bool{}
-	all = collectKeys(p.expr, seen, &keys)
-	return keys, all
+	all = collectPaths(p.expr, &paths)
+	return paths, all
 }
 
-func collectKeys(n node, seen map[string]bool, keys *[]string) (all bool) {
+func collectPaths(n node, paths *[][]string) (all bool) {
 	switch x := n.(type) {
 	case andNode:
 		for _, c := range x {
-			all = collectKeys(c, seen, keys) || all
+			all = collectPaths(c, paths) || all
 		}
 	case orNode:
 		for _, c := range x {
-			all = collectKeys(c, seen, keys) || all
+			all = collectPaths(c, paths) || all
 		}
 	case *leaf:
-		// A root index or [*] never resolves on an object, whole or not.
-		switch s := x.path[0]; s.kind {
-		case segAnyField:
-			return true
-		case segKey:
-			if !seen[s.key] {
-				seen[s.key] = true
-				*keys = append(*keys, s.key)
+		// The path runs up to the first index or wildcard; the value there
+		// is kept whole. A root index or [*] never resolves on an object.
+		var keys []string
+		for _, s := range x.path {
+			if s.kind != segKey {
+				break
 			}
+			keys = append(keys, s.key)
 		}
+		if len(keys) == 0 {
+			return x.path[0].kind == segAnyField
+		}
+		*paths = append(*paths, keys)
 	}
 	return all
 }

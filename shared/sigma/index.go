@@ -1,6 +1,9 @@
 package sigma
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Literals returns the values, lower-cased, that the top-level field must
 // equal (ignoring case) for the rule to match: for example
@@ -53,53 +56,57 @@ func literals(m matcher, field string) ([]string, bool) {
 	return nil, false
 }
 
-// Keys returns the top-level keys of a JSON object record that the rule
-// reads, every one a dotted field name could start with ("a.b.c" reads "a",
-// "a.b" and "a.b.c"): on a record holding only those keys the rule gives the
-// same result as on the whole record. all is true when the rule reads every
-// value (a keyword search without a field name).
-func (r *Rule) Keys() (keys []string, all bool) {
+// Paths returns the key paths into a JSON object record that the rule reads:
+// a dotted field name gives one path per way of reading it ("a.b" is the
+// path a → b and the key "a.b"). On the record decoded through a
+// filterpattern.Projection of these paths the rule gives the same result as
+// on the whole record. all is true when the rule reads every value (a
+// keyword search without a field name).
+func (r *Rule) Paths() (paths [][]string, all bool) {
 	if r == nil || r.match == nil {
 		return nil, false
 	}
-	seen := map[string]bool{}
-	all = collectKeys(r.match, seen, &keys)
-	return keys, all
+	all = collectPaths(r.match, &paths)
+	return paths, all
 }
 
-func collectKeys(m matcher, seen map[string]bool, keys *[]string) (all bool) {
-	add := func(p fieldPath) {
-		for _, k := range p.keys[0] {
-			if !seen[k] {
-				seen[k] = true
-				*keys = append(*keys, k)
-			}
-		}
-	}
+func collectPaths(m matcher, paths *[][]string) (all bool) {
 	switch x := m.(type) {
 	case andMatcher:
 		for _, c := range x {
-			all = collectKeys(c, seen, keys) || all
+			all = collectPaths(c, paths) || all
 		}
 	case orMatcher:
 		for _, c := range x {
-			all = collectKeys(c, seen, keys) || all
+			all = collectPaths(c, paths) || all
 		}
 	case notMatcher:
-		return collectKeys(x.m, seen, keys)
+		return collectPaths(x.m, paths)
 	case *fieldMatcher:
 		if x.keyword {
 			return true
 		}
-		add(x.path)
+		x.path.splits(0, nil, paths)
 	case existsMatcher:
-		add(x.path)
+		x.path.splits(0, nil, paths)
 	case *fieldrefMatcher:
-		add(x.path)
-		add(x.other)
+		x.path.splits(0, nil, paths)
+		x.other.splits(0, nil, paths)
 	default:
 		// A matcher this walk does not know could read anything.
 		return true
 	}
 	return all
+}
+
+// splits appends every key sequence the path can resolve through, from
+// part i on, each after prefix.
+func (p *fieldPath) splits(i int, prefix []string, out *[][]string) {
+	if i == len(p.keys) {
+		*out = append(*out, slices.Clone(prefix))
+		return
+	}
+	for j, k := range p.keys[i] {
+		p.splits(i+j+1, append(prefix, k), out)
+	}
 }

@@ -4,11 +4,14 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/watchkeeper/watchkeeper/shared/filterpattern"
 )
 
 func TestLiterals(t *testing.T) {
@@ -53,8 +56,8 @@ func TestLiterals(t *testing.T) {
 
 // TestCorpusLiteralsSound checks the index on the SigmaHQ rules: every
 // positive record's eventName and eventSource are among the rule's literals
-// when it has any, most rules are indexed, and every record cut down to the
-// rule's Keys gets the same verdict.
+// when it has any, most rules are indexed, and every record decoded through a
+// projection of the rule's Paths gets the same verdict.
 func TestCorpusLiteralsSound(t *testing.T) {
 	dir := corpusDir(t)
 	if dir == "" {
@@ -88,19 +91,18 @@ func TestCorpusLiteralsSound(t *testing.T) {
 		if err := yaml.Unmarshal(cf, &c); err != nil {
 			t.Fatal(err)
 		}
-		keys, all := r.Keys()
+		paths, all := r.Paths()
+		proj := filterpattern.NewProjection()
+		for _, p := range paths {
+			proj.Add(p)
+		}
 		for _, tc := range c.Cases {
 			rec, _ := decodeRecord(t, tc.Record).(map[string]any)
 			matched := r.Match(rec)
 			if !all {
-				cut := map[string]any{}
-				for _, k := range keys {
-					if v, ok := rec[k]; ok {
-						cut[k] = v
-					}
-				}
-				if r.Match(cut) != matched {
-					t.Errorf("%s/%s: the record cut to keys %q gives another verdict", base, tc.Name, keys)
+				cut, ok := proj.Decode(tc.Record)
+				if !ok || r.Match(cut) != matched {
+					t.Errorf("%s/%s: the record cut to paths %q gives another verdict", base, tc.Name, paths)
 				}
 			}
 			if !matched {
@@ -122,16 +124,18 @@ func TestCorpusLiteralsSound(t *testing.T) {
 	}
 }
 
-func TestKeys(t *testing.T) {
+func TestPaths(t *testing.T) {
 	tests := []struct {
 		name, detection string
-		want            []string
+		want            [][]string
 		all             bool
 	}{
 		{"fields", "  sel:\n    eventName: A\n    userIdentity.type: Root\n  filter:\n    userIdentity.invokedBy|exists: true\n  condition: sel and not filter\n",
-			[]string{"eventName", "userIdentity", "userIdentity.type", "userIdentity", "userIdentity.invokedBy"}, false},
+			[][]string{{"eventName"}, {"userIdentity", "type"}, {"userIdentity.type"}, {"userIdentity", "invokedBy"}, {"userIdentity.invokedBy"}}, false},
+		{"three parts", "  sel:\n    a.b.c: x\n  condition: sel\n",
+			[][]string{{"a", "b", "c"}, {"a", "b.c"}, {"a.b", "c"}, {"a.b.c"}}, false},
 		{"fieldref", "  sel:\n    userIdentity.arn|fieldref: requestParameters.roleArn\n  condition: sel\n",
-			[]string{"userIdentity", "userIdentity.arn", "requestParameters", "requestParameters.roleArn"}, false},
+			[][]string{{"userIdentity", "arn"}, {"userIdentity.arn"}, {"requestParameters", "roleArn"}, {"requestParameters.roleArn"}}, false},
 		{"keyword", "  sel:\n    - StopLogging\n  condition: sel\n", nil, true},
 	}
 	for _, tt := range tests {
@@ -140,21 +144,10 @@ func TestKeys(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, all := r.Keys()
-			want := dedup(tt.want)
-			if all != tt.all || !slices.Equal(got, want) {
-				t.Errorf("Keys = %q, %v; want %q, %v", got, all, want, tt.all)
+			got, all := r.Paths()
+			if all != tt.all || !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Paths = %q, %v; want %q, %v", got, all, tt.want, tt.all)
 			}
 		})
 	}
-}
-
-func dedup(s []string) []string {
-	var out []string
-	for _, x := range s {
-		if !slices.Contains(out, x) {
-			out = append(out, x)
-		}
-	}
-	return out
 }
