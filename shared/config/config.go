@@ -261,6 +261,10 @@ type Trail struct {
 	RetentionDays int `yaml:"retention_days" json:"retention_days"`
 	// FilterPattern of the subscription filter ("" forwards every record).
 	FilterPattern string `yaml:"filter_pattern" json:"filter_pattern,omitempty"`
+	// CISAlarms deploys the cis pack's rules as metric filters, one alarm
+	// each, on the trail's log group (default true when the cis pack is
+	// enabled and there is a log group).
+	CISAlarms *bool `yaml:"cis_alarms" json:"cis_alarms,omitempty"`
 }
 
 // Detection configures the detector's rules.

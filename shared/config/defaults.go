@@ -1,6 +1,9 @@
 package config
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Defaults, documented in docs/config.md.
 const (
@@ -141,6 +144,9 @@ func (c *Config) applyDefaults() {
 		t.Create = boolPtr(t.LogGroupName == "")
 	}
 	c.defaultInt("trail.retention_days", &t.RetentionDays, DefaultTrailRetentionDays)
+	if t.CISAlarms == nil {
+		t.CISAlarms = boolPtr(slices.Contains(c.Detection.Packs, PackCIS) && (*t.Create || t.LogGroupName != ""))
+	}
 
 	for i := range c.Detection.Rules {
 		defaultString(&c.Detection.Rules[i].Severity, DefaultSeverity)
