@@ -1,10 +1,11 @@
 package alert
 
 import (
-	"encoding/binary"
 	"errors"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/watchkeeper/watchkeeper/shared/internal/swar"
 )
 
 // errNotFast makes ParseLogsData fall back to encoding/json, which then
@@ -193,23 +194,6 @@ func (p *fastLogs) escapedStr(start int, ascii bool) (string, error) {
 	return unsafe.String(unsafe.SliceData(out), len(out)), nil
 }
 
-// SWAR constants: a byte-wise test of eight bytes at once.
-const (
-	ones   = 0x0101010101010101
-	highs  = 0x8080808080808080
-	quotes = '"' * ones
-	slashs = '\\' * ones
-	spaces = 0x20 * ones
-)
-
-// special reports whether any byte of w is a quote, a backslash or a
-// control character: where an unescaping copy must stop.
-func special(w uint64) bool {
-	q := w ^ quotes
-	bs := w ^ slashs
-	return ((q-ones)&^q|(bs-ones)&^bs|(w-spaces)&^w)&highs != 0
-}
-
 // message reads a JSON string like str, unescaped into the arena: runs
 // without escapes are found eight bytes at a time and copied whole.
 func (p *fastLogs) message() (string, error) {
@@ -220,15 +204,7 @@ func (p *fastLogs) message() (string, error) {
 	start := len(p.arena)
 	var high uint64 // OR of every byte copied: any 0x80 bit means non-ASCII
 	for i := p.i; ; {
-		j := i
-		for j+8 <= len(b) {
-			w := binary.LittleEndian.Uint64(b[j:])
-			if special(w) {
-				break
-			}
-			high |= w
-			j += 8
-		}
+		j := swar.Skip(b, i, &high)
 		for j < len(b) && b[j] != '"' && b[j] != '\\' && b[j] >= 0x20 {
 			high |= uint64(b[j])
 			j++
@@ -241,7 +217,7 @@ func (p *fastLogs) message() (string, error) {
 		case '"':
 			p.i = j + 1
 			out := p.arena[start:]
-			if high&highs != 0 && !utf8.Valid(out) {
+			if swar.High(high) && !utf8.Valid(out) {
 				return "", errNotFast
 			}
 			if len(out) == 0 {

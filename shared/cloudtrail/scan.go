@@ -1,12 +1,13 @@
 package cloudtrail
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/watchkeeper/watchkeeper/shared/internal/swar"
 )
 
 // ErrSyntax reports a record that is not one well-formed JSON object.
@@ -353,23 +354,6 @@ func (s *scanner) number() bool {
 	return true
 }
 
-// SWAR constants: a byte-wise test of eight bytes at once.
-const (
-	ones   = 0x0101010101010101
-	highs  = 0x8080808080808080
-	quotes = '"' * ones
-	slashs = '\\' * ones
-	spaces = 0x20 * ones
-)
-
-// special reports whether any byte of w is a quote, a backslash or a
-// control character, the only bytes a string scan must stop at.
-func special(w uint64) bool {
-	q := w ^ quotes
-	bs := w ^ slashs
-	return ((q-ones)&^q|(bs-ones)&^bs|(w-spaces)&^w)&highs != 0
-}
-
 // str skips the string at s.i (which must hold its opening quote).
 func (s *scanner) str() bool {
 	b := s.b
@@ -377,10 +361,9 @@ func (s *scanner) str() bool {
 		return false
 	}
 	i := s.i + 1
+	var high uint64
 	for {
-		for i+8 <= len(b) && !special(binary.LittleEndian.Uint64(b[i:])) {
-			i += 8
-		}
+		i = swar.Skip(b, i, &high)
 		if i >= len(b) {
 			return false
 		}

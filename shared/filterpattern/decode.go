@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/watchkeeper/watchkeeper/shared/internal/swar"
 )
 
 // maxJSONDepth bounds nesting like encoding/json does, so a hostile record
@@ -186,7 +188,17 @@ func (d *decodeJSON) number() (any, bool) {
 func (d *decodeJSON) text() (string, bool) {
 	d.i++
 	start := d.i
-	for d.i < len(d.s) {
+	var high uint64
+	for {
+		d.i = swar.Skip(d.s, d.i, &high)
+		if swar.High(high) {
+			// Non-ASCII went past: the slow path checks it from the start.
+			d.i = start
+			return d.strSlow(start)
+		}
+		if d.i >= len(d.s) {
+			return "", false
+		}
 		c := d.s[d.i]
 		switch {
 		case c == '"':
@@ -197,7 +209,6 @@ func (d *decodeJSON) text() (string, bool) {
 		}
 		d.i++
 	}
-	return "", false
 }
 
 // strSlow handles escapes and non-ASCII, replacing invalid UTF-8 with

@@ -1,5 +1,7 @@
 package filterpattern
 
+import "github.com/watchkeeper/watchkeeper/shared/internal/swar"
+
 // Projection is a set of key paths into JSON objects. Decoding through it
 // keeps the value at the end of each path whole; objects on the way keep only
 // the members on some path, and arrays on the way keep every element, each cut
@@ -250,7 +252,11 @@ func (d *decodeJSON) skip() bool {
 // skipStr passes over the string at d.i, accepting what str accepts.
 func (d *decodeJSON) skipStr() bool {
 	d.i++
+	var high uint64
 	for d.i < len(d.s) {
+		if d.i = swar.Skip(d.s, d.i, &high); d.i >= len(d.s) {
+			return false
+		}
 		c := d.s[d.i]
 		switch {
 		case c == '"':
