@@ -147,11 +147,13 @@ func (e *PatternEngine) Evaluate(rec *cloudtrail.Record, raw []byte) []Match {
 	var labels map[string]string
 	for _, i := range fired {
 		r := &e.rules[i]
-		if labels == nil {
-			labels = alert.FromCloudTrail(rec).Labels
-		}
-		if e.suppressed(r.id, labels) {
-			continue
+		if len(e.suppressions) > 0 {
+			if labels == nil {
+				labels = alert.FromCloudTrail(rec).Labels
+			}
+			if e.suppressed(r.id, labels) {
+				continue
+			}
 		}
 		out = append(out, Match{Rule: r.id, Title: r.title, Severity: r.severity, Description: r.description})
 	}
