@@ -22,7 +22,7 @@ var errNotFast = errors.New("not on the fast path")
 type fastLogs struct {
 	b []byte
 	i int
-	// arena holds every log message, unescaped, in one allocation: the
+	// arena holds every log message and id, unescaped, in one allocation: the
 	// messages together are never longer than the input, so appending never
 	// moves it and each message can be a view of it.
 	arena []byte
@@ -194,8 +194,9 @@ func (p *fastLogs) escapedStr(start int, ascii bool) (string, error) {
 	return unsafe.String(unsafe.SliceData(out), len(out)), nil
 }
 
-// message reads a JSON string like str, unescaped into the arena: runs
-// without escapes are found eight bytes at a time and copied whole.
+// message reads a JSON string like str, unescaped into the arena (log
+// messages and ids): runs without escapes are found eight bytes at a time
+// and copied whole.
 func (p *fastLogs) message() (string, error) {
 	if !p.eat('"') {
 		return "", errNotFast
@@ -323,7 +324,7 @@ func (p *fastLogs) event() (LogEvent, error) {
 		p.ws()
 		switch key {
 		case "id":
-			e.ID, err = p.str()
+			e.ID, err = p.message()
 		case "message":
 			e.Message, err = p.message()
 		case "timestamp":

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 	"unsafe"
 
@@ -37,6 +38,8 @@ type Head struct {
 // encoding/json would also accept "EventName". Duplicate keys: the last wins.
 func Scan(b []byte) (Head, error) {
 	_, h, err := scan(b, nil, false)
+	// scan's strings may share b's memory; the caller may reuse b.
+	h.EventSource, h.EventName = strings.Clone(h.EventSource), strings.Clone(h.EventName)
 	return h, err
 }
 
@@ -49,8 +52,9 @@ type Member struct {
 
 // ScanMembers is Scan that also appends every top-level member of the record
 // to dst, in order (a repeated key appears each time; the last one is the
-// one that counts). Keys and values share memory with b. The detector
-// decodes only the members its rules read.
+// one that counts). Keys, values and the Head's strings share memory with b
+// (b must not change while they are in use). The detector decodes only the
+// members its rules read.
 func ScanMembers(b []byte, dst []Member) ([]Member, Head, error) {
 	return scan(b, dst, true)
 }
@@ -136,7 +140,8 @@ func scan(b []byte, dst []Member, members bool) ([]Member, Head, error) {
 }
 
 // unquote decodes a JSON string token (quotes included) the way
-// encoding/json does; nil (absent or not a string) gives "".
+// encoding/json does; nil (absent or not a string) gives "". Without
+// escapes the result shares memory with tok.
 func unquote(tok []byte) string {
 	if len(tok) < 2 {
 		return ""
@@ -150,7 +155,7 @@ func unquote(tok []byte) string {
 		}
 	}
 	if plain || (!hasByte(inner, '\\') && utf8.Valid(inner)) {
-		return string(inner)
+		return unsafe.String(unsafe.SliceData(inner), len(inner))
 	}
 	var s string
 	if err := json.Unmarshal(tok, &s); err != nil {
