@@ -51,10 +51,10 @@ func TestHandleScreensBeforeParsing(t *testing.T) {
 	const ok = `{"eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","eventTime":"2026-11-25T09:00:00Z","awsRegion":"eu-west-1","eventID":"e1"}`
 	ev := logsEvent(t,
 		ok,
-		`{"eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","eventTime":"yesterday"}`, // no rule: scanned only, counted parsed
+		`{"eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","eventTime":"yesterday"}`,  // no rule: scanned only, counted parsed
 		`{"eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","eventTime":"yesterday"}`, // matched, then the parse fails
 		`{"eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging"`,                          // truncated
-		`{"eventName":"StopLogging"}`,                                                                  // no eventSource
+		`{"eventName":"StopLogging"}`, // no eventSource
 	)
 	var logs bytes.Buffer
 	resp, err := New(e, &capture{}, slog.New(slog.NewJSONHandler(&logs, nil)), nil).Handle(t.Context(), ev)
