@@ -113,7 +113,7 @@ test-pattern: $(WK) ## Which lines of a log file a filter pattern matches: make 
 
 .PHONY: bench
 bench: ## Benchmarks (speed and memory)
-	$(GO) test -run '^$$' -bench . -benchmem ./shared/...
+	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./shared/...
 
 FUZZTIME ?= 20s
 .PHONY: fuzz

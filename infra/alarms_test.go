@@ -107,7 +107,12 @@ func TestConfiguredMetricAlarms(t *testing.T) {
 
 func TestConfiguredLogAlarms(t *testing.T) {
 	bothSynths(t, func(t *testing.T, s *synthesis) {
-		filters := s.resources("AWS::Logs::MetricFilter")
+		filters := map[string]obj{}
+		for id, f := range s.resources("AWS::Logs::MetricFilter") {
+			if dig(asSlice(props(f)["MetricTransformations"])[0], "MetricNamespace") == LogMetricNamespace {
+				filters[id] = f
+			}
+		}
 		if len(filters) != len(s.cfg.Alarms.Log) {
 			t.Errorf("%d metric filters, want %d (one per log alarm)", len(filters), len(s.cfg.Alarms.Log))
 		}

@@ -154,7 +154,7 @@ func NewWatchkeeperStack(scope constructs.Construct, id string, props *Watchkeep
 	}
 
 	create := cfg.Trail.Create == nil || *cfg.Trail.Create
-	NewTrail(stack, "Trail", &TrailProps{
+	trail := NewTrail(stack, "Trail", &TrailProps{
 		Create:               create,
 		ExistingLogGroupName: cfg.Trail.LogGroupName,
 		LogRetention:         trailRetention,
@@ -165,6 +165,11 @@ func NewWatchkeeperStack(scope constructs.Construct, id string, props *Watchkeep
 		ExpireAfterDays:      cfg.Trail.ExpireAfterDays,
 		DataEvents:           cfg.Trail.DataEvents,
 	})
+	if cfg.Trail.CISAlarms != nil && *cfg.Trail.CISAlarms && trail.LogGroup != nil {
+		if _, err := NewCISMetrics(stack, "CISAlarms", &CISMetricsProps{LogGroup: trail.LogGroup, Topic: topic.Topic}); err != nil {
+			fail(err)
+		}
+	}
 
 	var named []NamedFunction
 	var queues []NamedQueue

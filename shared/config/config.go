@@ -279,6 +279,10 @@ type Trail struct {
 	ExpireAfterDays int `yaml:"expire_after_days" json:"expire_after_days"`
 	// DataEvents the created trail also records (object-level S3, Lambda invokes).
 	DataEvents TrailDataEvents `yaml:"data_events" json:"data_events"`
+	// CISAlarms deploys the cis pack's rules as metric filters, one alarm
+	// each, on the trail's log group (default true when the cis pack is
+	// enabled and there is a log group).
+	CISAlarms *bool `yaml:"cis_alarms" json:"cis_alarms,omitempty"`
 }
 
 // TrailDataEvents selects the data events of the created trail; data events

@@ -1,6 +1,9 @@
 package config
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Defaults, documented in docs/config.md.
 const (
@@ -164,6 +167,9 @@ func (c *Config) applyDefaults() {
 	c.defaultInt("trail.retention_days", &t.RetentionDays, DefaultTrailRetentionDays)
 	c.defaultInt("trail.glacier_after_days", &t.GlacierAfterDays, DefaultGlacierAfterDays)
 	c.defaultInt("trail.expire_after_days", &t.ExpireAfterDays, DefaultExpireAfterDays)
+	if t.CISAlarms == nil {
+		t.CISAlarms = boolPtr(slices.Contains(c.Detection.Packs, PackCIS) && (*t.Create || t.LogGroupName != ""))
+	}
 
 	for i := range c.Detection.Rules {
 		defaultString(&c.Detection.Rules[i].Severity, DefaultSeverity)

@@ -48,7 +48,7 @@ func TestParseDecodeErrors(t *testing.T) {
 		{"unknown nested key with suggestion", "version: 1\nnotifications:\n  channels:\n    - name: s\n      type: slack\n      webhok_url: x\n", "6:7",
 			`notifications.channels[0].webhok_url: unknown key "webhok_url"; did you mean "webhook_url"?`},
 		{"unknown key without suggestion", "version: 1\ntrail:\n  zzz: 1\n", "3:3",
-			`trail.zzz: unknown key "zzz" (valid: create, data_events, expire_after_days, filter_pattern, glacier_after_days, log_group_name, retention_days)`},
+			`trail.zzz: unknown key "zzz" (valid: cis_alarms, create, data_events, expire_after_days, filter_pattern, glacier_after_days, log_group_name, retention_days)`},
 		{"duplicate key", "version: 1\ntrail:\n  retention_days: 30\n  retention_days: 60\n", "4:3",
 			`trail.retention_days: duplicate key "retention_days" (first defined at line 3, column 3)`},
 		{"duplicate top-level key", "version: 1\nversion: 1\n", "2:1",

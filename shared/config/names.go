@@ -122,3 +122,7 @@ func EventTargets() []string {
 // alarms' metric filters publish (one metric per log alarm, named after it):
 // infra creates them there and the notifier recognizes a log alarm by it.
 const LogMetricNamespace = "Watchkeeper/Logs"
+
+// CISMetricNamespace is the CloudWatch namespace of the metrics the CIS
+// pack's metric filters publish (trail.cis_alarms), one per control.
+const CISMetricNamespace = "Watchkeeper/CIS"

@@ -713,6 +713,9 @@ func (v *validator) trail() {
 	}
 	v.retention("trail.retention_days", t.RetentionDays)
 	v.filterPattern("trail.filter_pattern", t.FilterPattern, false)
+	if t.CISAlarms != nil && *t.CISAlarms && (t.Create == nil || !*t.Create) && t.LogGroupName == "" {
+		v.errf("trail.cis_alarms", "the CIS metric filters need a log group: create a trail or name an existing one in log_group_name")
+	}
 }
 
 func (v *validator) detection() {

@@ -16,9 +16,13 @@ import (
 // PatternEngine evaluates the built-in packs' rules and custom rules, all
 // CloudWatch Logs filter patterns over the CloudTrail record, then drops what
 // a suppression covers (pack rules by their id too). Patterns are compiled
-// once; each record is decoded once for all of them.
+// once. Rules are indexed by the eventName/eventSource values they test, so
+// most records are rejected after reading those two fields; the rules the
+// index cannot exclude run on every record; either way a record is decoded
+// only along the paths the rules to run read.
 type PatternEngine struct {
 	rules        []patternRule
+	index        ruleIndex
 	suppressions []suppression
 	now          func() time.Time
 	// ids maps each rule id to where it was defined, to refuse duplicates.
@@ -32,6 +36,17 @@ type patternRule struct {
 	description string
 	// match tests one record, decoded at most once for every rule.
 	match func(ev *filterpattern.Event) bool
+	// literals and paths say what of the record the rule reads, for the
+	// index (see filterpattern.Pattern's Literals and Paths); nil means
+	// anything.
+	literals func(field string) ([]string, bool)
+	paths    func() ([][]string, bool)
+}
+
+// add appends a rule and indexes it.
+func (e *PatternEngine) add(r patternRule) {
+	e.rules = append(e.rules, r)
+	e.index.add(len(e.rules)-1, &e.rules[len(e.rules)-1])
 }
 
 type suppression struct {
@@ -68,9 +83,10 @@ func NewPatternEngine(d config.Detection, now func() time.Time) (*PatternEngine,
 				continue
 			}
 			ruleFrom[r.ID] = "pack " + name
-			e.rules = append(e.rules, patternRule{
+			e.add(patternRule{
 				id: r.ID, title: r.Title, severity: r.Severity,
 				description: packDescription(r), match: p.MatchEvent,
+				literals: p.Literals, paths: p.Paths,
 			})
 		}
 	}
@@ -85,33 +101,46 @@ func NewPatternEngine(d config.Detection, now func() time.Time) (*PatternEngine,
 			continue
 		}
 		ruleFrom[r.ID] = fmt.Sprintf("detection.rules[%d]", i)
-		e.rules = append(e.rules, patternRule{id: r.ID, title: r.Title, severity: r.Severity, description: r.Description, match: p.MatchEvent})
+		e.add(patternRule{id: r.ID, title: r.Title, severity: r.Severity, description: r.Description, match: p.MatchEvent,
+			literals: p.Literals, paths: p.Paths})
 	}
 	// Suppressions are the Service's (see Suppressor), which counts what
 	// they drop; e.suppressions stays empty.
+	e.index.finish()
 	return e, errors.Join(errs...)
 }
 
 // Len is the number of rules loaded.
 func (e *PatternEngine) Len() int { return len(e.rules) }
 
-// Evaluate implements Engine.
+// Evaluate implements Engine. raw is only read.
 func (e *PatternEngine) Evaluate(rec *cloudtrail.Record, raw []byte) []Match {
 	if len(e.rules) == 0 {
 		return nil
 	}
-	ev := filterpattern.NewEvent(string(raw))
+	var buf [8]int
+	fired, err := e.fired(raw, buf[:0])
+	if err != nil {
+		// Not a record the index reads (the caller parsed it some other
+		// way): every rule on the whole message.
+		ev := filterpattern.NewEvent(string(raw))
+		for i := range e.rules {
+			if e.rules[i].match(ev) {
+				fired = append(fired, i)
+			}
+		}
+	}
 	var out []Match
 	var labels map[string]string
-	for _, r := range e.rules {
-		if !r.match(ev) {
-			continue
-		}
-		if labels == nil {
-			labels = alert.FromCloudTrail(rec).Labels
-		}
-		if e.suppressed(r.id, labels) {
-			continue
+	for _, i := range fired {
+		r := &e.rules[i]
+		if len(e.suppressions) > 0 {
+			if labels == nil {
+				labels = alert.FromCloudTrail(rec).Labels
+			}
+			if e.suppressed(r.id, labels) {
+				continue
+			}
 		}
 		out = append(out, Match{Rule: r.id, Title: r.title, Severity: r.severity, Description: r.description})
 	}

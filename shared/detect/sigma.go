@@ -79,15 +79,17 @@ func (e *PatternEngine) AddSigma(rules []*sigma.Rule) error {
 		if desc != "" {
 			desc += "\n"
 		}
-		e.rules = append(e.rules, patternRule{
+		e.add(patternRule{
 			id: id, title: r.Title, severity: sigmaSeverity(r.Level),
 			description: desc + r.Attribution(),
 			match: func(ev *filterpattern.Event) bool {
 				v, ok := ev.JSON()
 				return ok && r.Match(v)
 			},
+			literals: r.Literals, paths: r.Paths,
 		})
 	}
+	e.index.finish()
 	return errors.Join(errs...)
 }
 

@@ -136,6 +136,21 @@ func (th *Thresholds) Len() int {
 	return len(th.items)
 }
 
+// readsEveryRecord reports whether a threshold selects records itself (a
+// pattern not moved into the engine, a Sigma aggregate) rather than through
+// an engine rule, so that no record may be screened out before it sees it.
+func (th *Thresholds) readsEveryRecord() bool {
+	if th == nil {
+		return false
+	}
+	for _, t := range th.items {
+		if t.pattern != nil || t.sigma != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // IDs lists the threshold ids, for the catalog and suppressions.
 func (th *Thresholds) IDs() []string {
 	var out []string
@@ -169,9 +184,11 @@ func (e *PatternEngine) AddThresholdPatterns(th *Thresholds) {
 		}
 		id := thresholdRulePrefix + t.id
 		e.ids[id] = "threshold " + t.id
-		e.rules = append(e.rules, patternRule{id: id, title: t.title, severity: t.severity, match: t.pattern.MatchEvent})
+		e.add(patternRule{id: id, title: t.title, severity: t.severity, match: t.pattern.MatchEvent,
+			literals: t.pattern.Literals, paths: t.pattern.Paths})
 		t.rule, t.pattern = id, nil
 	}
+	e.index.finish()
 }
 
 // groupKey is one counter update of an invocation: threshold, key, bucket.

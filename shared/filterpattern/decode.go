@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/watchkeeper/watchkeeper/shared/internal/swar"
 )
 
 // maxJSONDepth bounds nesting like encoding/json does, so a hostile record
@@ -45,7 +47,10 @@ func (d *decodeJSON) value() (any, bool) {
 	case c == '[':
 		return d.array()
 	case c == '"':
-		return d.str()
+		if t, ok := d.text(); ok {
+			return t, true
+		}
+		return nil, false
 	case c == '-' || c >= '0' && c <= '9':
 		return d.number()
 	case strings.HasPrefix(d.s[d.i:], "true"):
@@ -78,7 +83,7 @@ func (d *decodeJSON) object() (any, bool) {
 		if d.i >= len(d.s) || d.s[d.i] != '"' {
 			return nil, false
 		}
-		k, ok := d.str()
+		k, ok := d.text()
 		if !ok {
 			return nil, false
 		}
@@ -91,7 +96,7 @@ func (d *decodeJSON) object() (any, bool) {
 		if !ok {
 			return nil, false
 		}
-		m[k.(string)] = v
+		m[k] = v
 		d.space()
 		if d.i >= len(d.s) {
 			return nil, false
@@ -178,11 +183,22 @@ func (d *decodeJSON) number() (any, bool) {
 	return json.Number(d.s[start:d.i]), true
 }
 
-// str decodes the string at d.i (which holds the opening quote).
-func (d *decodeJSON) str() (any, bool) {
+// text decodes the string at d.i (which holds the opening quote). It returns
+// a string, not an any, so that object keys are not boxed.
+func (d *decodeJSON) text() (string, bool) {
 	d.i++
 	start := d.i
-	for d.i < len(d.s) {
+	var high uint64
+	for {
+		d.i = swar.Skip(d.s, d.i, &high)
+		if swar.High(high) {
+			// Non-ASCII went past: the slow path checks it from the start.
+			d.i = start
+			return d.strSlow(start)
+		}
+		if d.i >= len(d.s) {
+			return "", false
+		}
 		c := d.s[d.i]
 		switch {
 		case c == '"':
@@ -193,12 +209,11 @@ func (d *decodeJSON) str() (any, bool) {
 		}
 		d.i++
 	}
-	return nil, false
 }
 
 // strSlow handles escapes and non-ASCII, replacing invalid UTF-8 with
 // U+FFFD as encoding/json does.
-func (d *decodeJSON) strSlow(start int) (any, bool) {
+func (d *decodeJSON) strSlow(start int) (string, bool) {
 	var b strings.Builder
 	b.WriteString(d.s[start:d.i])
 	for d.i < len(d.s) {
@@ -208,7 +223,7 @@ func (d *decodeJSON) strSlow(start int) (any, bool) {
 			d.i++
 			return b.String(), true
 		case c < 0x20:
-			return nil, false
+			return "", false
 		case c >= utf8.RuneSelf:
 			r, size := utf8.DecodeRuneInString(d.s[d.i:])
 			if r == utf8.RuneError && size == 1 {
@@ -222,7 +237,7 @@ func (d *decodeJSON) strSlow(start int) (any, bool) {
 			d.i++
 		default:
 			if d.i+1 >= len(d.s) {
-				return nil, false
+				return "", false
 			}
 			e := d.s[d.i+1]
 			d.i += 2
@@ -242,7 +257,7 @@ func (d *decodeJSON) strSlow(start int) (any, bool) {
 			case 'u':
 				r, ok := d.hex4()
 				if !ok {
-					return nil, false
+					return "", false
 				}
 				if utf16.IsSurrogate(r) {
 					r2 := rune(-1)
@@ -251,7 +266,7 @@ func (d *decodeJSON) strSlow(start int) (any, bool) {
 						d.i += 2
 						var ok2 bool
 						if r2, ok2 = d.hex4(); !ok2 {
-							return nil, false
+							return "", false
 						}
 						if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
 							b.WriteRune(dec)
@@ -263,11 +278,11 @@ func (d *decodeJSON) strSlow(start int) (any, bool) {
 				}
 				b.WriteRune(r)
 			default:
-				return nil, false
+				return "", false
 			}
 		}
 	}
-	return nil, false
+	return "", false
 }
 
 func (d *decodeJSON) hex4() (rune, bool) {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -95,6 +96,31 @@ func FuzzMatch(f *testing.F) {
 		}
 		if m, ok := p.Extract(message); ok != got || (m != nil && p.Kind() != KindDelimited) {
 			t.Fatalf("Extract = %v, %v; Match = %v for %q on %q", m, ok, got, pattern, message)
+		}
+		// The record decoded through the pattern's paths gives the same verdict.
+		if _, ok := DecodeJSON(message); ok && strings.HasPrefix(strings.TrimLeft(message, " \t\r\n"), "{") {
+			if paths, all := p.Paths(); !all {
+				proj := NewProjection()
+				for _, path := range paths {
+					proj.Add(path)
+				}
+				cut, ok := proj.Decode(message)
+				if !ok {
+					t.Fatalf("projection of %q does not decode", message)
+				}
+				if p.MatchEvent(NewDecodedEvent(message, cut)) != got {
+					t.Fatalf("%q on %q: the record cut to paths %q gives another verdict", pattern, message, paths)
+				}
+			}
+		}
+		// The rule index is sound: a match implies the field holds one of the literals.
+		if vals, ok := p.Literals("eventName"); ok && got {
+			d, _ := DecodeJSON(message)
+			obj, _ := d.(map[string]any)
+			name, isStr := obj["eventName"].(string)
+			if !isStr || !slices.Contains(vals, name) {
+				t.Fatalf("%q matches %q but its eventName %v is not among Literals %q", pattern, message, obj["eventName"], vals)
+			}
 		}
 	})
 }

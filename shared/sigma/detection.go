@@ -463,7 +463,7 @@ func compileValue(v *node, t string, mods modifiers) (*strMatcher, error) {
 		if err != nil {
 			return nil, errAt(v, "bad regular expression %q: %v", t, err)
 		}
-		return &strMatcher{kind: kRegexp, re: re}, nil
+		return &strMatcher{kind: kRegexp, re: re, need: requiredLiteral(expr)}, nil
 	case mods.cidr:
 		p, err := netip.ParsePrefix(strings.TrimSpace(t))
 		if err != nil {

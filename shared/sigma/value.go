@@ -37,6 +37,7 @@ type strMatcher struct {
 	cased  bool
 	glob   []globElem
 	re     *regexp.Regexp
+	need   string // a literal every re match contains (requiredLiteral)
 	prefix netip.Prefix
 }
 
@@ -137,7 +138,7 @@ func (m *strMatcher) matchString(s string) bool {
 	case kNonEmpty:
 		return s != ""
 	case kRegexp:
-		return m.re.MatchString(s)
+		return m.regexpMatch(s)
 	case kCIDR:
 		a, err := netip.ParseAddr(s)
 		return err == nil && m.prefix.Contains(a.Unmap())
