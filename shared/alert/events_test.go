@@ -87,7 +87,7 @@ var sampleExpectations = map[string]sampleExpectation{
 		labels: map[string]string{"alarm": "web-alb-5xx-rate", "alarm_type": "metric-math", "namespace": "AWS/ApplicationELB",
 			"dim_LoadBalancer": "app/web-alb/50dc6c495c0c9188"}},
 	"notifier/sns-alarm-log-filter.json": {kind: KindSNS, alerts: 1, states: []State{StateAlarm}, severity: DefaultAlarmSeverity, keys: 1,
-		labels: map[string]string{"alarm": "app-warn-lines", "region": "ap-northeast-1", "account": "111122223333", "namespace": "Watchkeeper/Logs"}},
+		labels: map[string]string{"alarm": "app-warn-burst", "region": "ap-northeast-1", "account": "111122223333", "namespace": "Watchkeeper/Logs"}},
 	"notifier/alarm-action-metric.json": {kind: KindAlarmAction, alerts: 1, states: []State{StateAlarm}, severity: SeverityHigh, keys: 1,
 		labels: map[string]string{"alarm": "orders-queue-age", "region": "eu-west-1", "dim_QueueName": "orders", "resource_type": "AWS::SQS::Queue"}},
 	"notifier/alarm-action-composite.json": {kind: KindAlarmAction, alerts: 1, states: []State{StateAlarm}, severity: SeverityCritical, keys: 1,
