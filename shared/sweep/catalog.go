@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/watchkeeper/watchkeeper/shared/config"
 )
 
 // Job names the sweeper runs.
@@ -20,6 +22,15 @@ type JobSpec struct {
 	// Permissions are IAM actions; none of them support resource-level scoping
 	// for the reads these jobs make, so they are granted on "*".
 	Permissions []string
+	// Scoped are actions granted on named resources only.
+	Scoped []ScopedPermission
+}
+
+// ScopedPermission grants actions on resources given as ARN patterns in
+// which ${Partition}, ${Region} and ${Account} stand for the stack's.
+type ScopedPermission struct {
+	Actions   []string
+	Resources []string
 }
 
 // Catalog lists the jobs this build of the sweeper runs, sorted by name.
@@ -32,6 +43,12 @@ func Catalog() []JobSpec {
 				"ec2:DescribeSecurityGroups",
 				"s3:GetBucketPublicAccessBlock", "s3:ListAllMyBuckets",
 			}},
+		{Name: JobReconcile, Description: "create and delete the alarms of the alarm profiles for tagged instances and functions",
+			Permissions: []string{"cloudwatch:DescribeAlarms", "ec2:DescribeInstances", "lambda:ListFunctions", "lambda:ListTags"},
+			Scoped: []ScopedPermission{{
+				Actions:   []string{"cloudwatch:DeleteAlarms", "cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"},
+				Resources: []string{"arn:${Partition}:cloudwatch:${Region}:${Account}:alarm:" + config.AutoAlarmPrefix + "*"},
+			}}},
 	}
 }
 

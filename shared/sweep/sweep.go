@@ -39,6 +39,8 @@ type Service struct {
 	pub    Publisher
 	logger *slog.Logger
 	now    func() time.Time
+	// events handles resource events a rule sends the sweeper; nil refuses them.
+	events EventHandler
 }
 
 // New returns a service running jobs; pub may be nil (findings are returned, not published).
@@ -62,6 +64,9 @@ func (s *Service) Handle(ctx context.Context, payload json.RawMessage) (outcome.
 		return resp, &alert.InputError{Function: "sweeper", Err: err}
 	}
 	resp.Trigger = string(trig.Kind)
+	if trig.Job == nil && s.events != nil && trig.Kind == alert.KindEventBridge {
+		return resp, s.events(ctx, trig)
+	}
 	if trig.Job == nil {
 		return resp, fmt.Errorf("sweeper expects a job request ({\"job\": ...} or a Scheduled Event), got a %s trigger", trig.Kind)
 	}
