@@ -118,9 +118,9 @@ func ProfileDimension(resource string) string {
 
 // TargetDelivery is how EventBridge delivers a rule's events to one target.
 type TargetDelivery struct {
-	// RetryAttempts is 0–185 (default 3).
+	// RetryAttempts is 0–185 (default 185).
 	RetryAttempts *int `yaml:"retry_attempts" json:"retry_attempts,omitempty"`
-	// MaxEventAgeSeconds is 60–86400 (default 3600).
+	// MaxEventAgeSeconds is 60–86400 (default 86400).
 	MaxEventAgeSeconds int `yaml:"max_event_age_seconds" json:"max_event_age_seconds,omitempty"`
 }
 

@@ -37,11 +37,18 @@ type ScopedPermission struct {
 func Catalog() []JobSpec {
 	return []JobSpec{
 		{Name: JobHeartbeat, Description: "emit the Watchkeeper/Heartbeat metric (EMF log line)"},
-		{Name: JobPosture, Description: "security groups open to the world on admin ports, buckets without a public access block, trails",
+		{Name: JobPosture, Description: "security groups open to the world on admin ports, buckets without a public access block, trails, " +
+			"old or unused access keys, root keys and MFA, EBS default encryption, GuardDuty, alarms stuck in INSUFFICIENT_DATA, the suite's own triggers",
 			Permissions: []string{
 				"cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus",
 				"ec2:DescribeSecurityGroups",
 				"s3:GetBucketPublicAccessBlock", "s3:ListAllMyBuckets",
+				"iam:GetAccessKeyLastUsed", "iam:GetAccountSummary", "iam:ListAccessKeys", "iam:ListUsers",
+				"ec2:GetEbsEncryptionByDefault",
+				"guardduty:GetDetector", "guardduty:ListDetectors",
+				"cloudwatch:DescribeAlarms",
+				"logs:DescribeSubscriptionFilters",
+				"events:ListRules",
 			}},
 		{Name: JobReconcile, Description: "create and delete the alarms of the alarm profiles for tagged instances and functions",
 			Permissions: []string{"cloudwatch:DescribeAlarms", "ec2:DescribeInstances", "lambda:ListFunctions", "lambda:ListTags"},
