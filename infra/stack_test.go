@@ -59,7 +59,7 @@ func TestFunctions(t *testing.T) {
 					}),
 					"TracingConfig":                tracing,
 					"ReservedConcurrentExecutions": concurrency,
-					"Environment": obj{"Variables": assertions.Match_ObjectEquals(&vars)},
+					"Environment":                  obj{"Variables": assertions.Match_ObjectEquals(&vars)},
 				}))
 			})
 		}
