@@ -137,6 +137,11 @@ func NewWatchkeeperStack(scope constructs.Construct, id string, props *Watchkeep
 		fail(fmt.Errorf("sweeper permissions: %w", err))
 	}
 	applyGrants(fns[config.FunctionSweeper].Role, sweeperScoped)
+	digest, err := digestGrants(cfg, sweeperJobs, env)
+	if err != nil {
+		fail(fmt.Errorf("sweeper permissions: %w", err))
+	}
+	applyGrants(fns[config.FunctionSweeper].Role, digest)
 	if _, err := NewAlarms(stack, "ConfiguredAlarms", &AlarmsProps{
 		Metric: cfg.Alarms.Metric, Log: cfg.Alarms.Log, Topic: topic.Topic, Namespace: LogMetricNamespace,
 		Composite: cfg.Alarms.Composite,

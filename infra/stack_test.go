@@ -600,10 +600,10 @@ func TestScheduleOfAJobTheSweeperLacksFailsSynth(t *testing.T) {
 	stack := awscdk.NewStack(awscdk.NewApp(nil), jsii.String("S"), nil)
 	fn := awslambda.Function_FromFunctionArn(stack, jsii.String("F"), jsii.String("arn:aws:lambda:us-east-1:123456789012:function:sweeper"))
 	_, err := NewSchedules(stack, "Schedules", &SchedulesProps{
-		Schedules: []config.Schedule{{Name: "digest", Job: "digest", Expression: "rate(7 days)", TimeZone: "UTC"}},
+		Schedules: []config.Schedule{{Name: "defrag", Job: "defragment", Expression: "rate(7 days)", TimeZone: "UTC"}},
 		Sweeper:   fn,
 	})
-	if err == nil || !strings.Contains(err.Error(), `no job "digest"`) {
+	if err == nil || !strings.Contains(err.Error(), `no job "defragment"`) {
 		t.Errorf("err = %v", err)
 	}
 }

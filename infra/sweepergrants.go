@@ -2,6 +2,8 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"net/mail"
 	"slices"
 	"strings"
 
@@ -52,4 +54,31 @@ func sweeperScopedGrants(jobs []string, env arnEnv) ([]grant, error) {
 		}
 	}
 	return out, errors.Join(errs...)
+}
+
+// digestGrants let the digest job send as the email channels' senders, like
+// the notifier: on the address identity and its domain's.
+func digestGrants(cfg *config.Config, jobs []string, env arnEnv) ([]grant, error) {
+	if !slices.Contains(jobs, sweep.JobDigest) {
+		return nil, nil
+	}
+	var identities []string
+	var errs []error
+	for _, ch := range cfg.Notifications.Channels {
+		if ch.Type != config.ChannelEmail {
+			continue
+		}
+		addr, err := mail.ParseAddress(ch.From)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("channel %s: from %q: %w", ch.Name, ch.From, err))
+			continue
+		}
+		_, domain, _ := strings.Cut(addr.Address, "@")
+		prefix := "arn:" + env.Partition + ":ses:" + env.Region + ":" + env.Account + ":identity/"
+		identities = append(identities, prefix+addr.Address, prefix+domain)
+	}
+	if len(errs) > 0 || len(identities) == 0 {
+		return nil, errors.Join(errs...)
+	}
+	return []grant{{Sid: "SweeperDigestEmail", Actions: []string{"ses:SendEmail"}, Resources: sortedUnique(identities)}}, nil
 }

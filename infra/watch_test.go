@@ -129,3 +129,26 @@ func TestExampleCompositeAlarm(t *testing.T) {
 		}
 	}
 }
+
+func TestDigestGrants(t *testing.T) {
+	env := arnEnv{Partition: "aws", Region: "eu-west-1", Account: "123456789012"}
+	cfg := &config.Config{Notifications: config.Notifications{Channels: []config.Channel{
+		{Name: "ops", Type: config.ChannelEmail, From: "Watchkeeper <wk@example.com>", To: []string{"ops@example.com"}},
+		{Name: "hook", Type: config.ChannelWebhook},
+	}}}
+	if g, err := digestGrants(cfg, []string{"posture"}, env); err != nil || g != nil {
+		t.Errorf("without the digest job: %v %v", g, err)
+	}
+	g, err := digestGrants(cfg, []string{"digest", "posture"}, env)
+	if err != nil || len(g) != 1 {
+		t.Fatalf("grants = %v, %v", g, err)
+	}
+	want := []string{"arn:aws:ses:eu-west-1:123456789012:identity/example.com", "arn:aws:ses:eu-west-1:123456789012:identity/wk@example.com"}
+	if strings.Join(g[0].Actions, ",") != "ses:SendEmail" || strings.Join(g[0].Resources, ",") != strings.Join(want, ",") {
+		t.Errorf("grant = %+v", g[0])
+	}
+	cfg.Notifications.Channels[0].From = "not an address"
+	if _, err := digestGrants(cfg, []string{"digest"}, env); err == nil || !strings.Contains(err.Error(), "channel ops") {
+		t.Errorf("bad sender: %v", err)
+	}
+}

@@ -19,11 +19,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/watchkeeper/watchkeeper/shared/alert"
 	"github.com/watchkeeper/watchkeeper/shared/boot"
 	"github.com/watchkeeper/watchkeeper/shared/bus"
 	"github.com/watchkeeper/watchkeeper/shared/funcenv"
+	"github.com/watchkeeper/watchkeeper/shared/notify/render"
 	"github.com/watchkeeper/watchkeeper/shared/state"
 	"github.com/watchkeeper/watchkeeper/shared/sweep"
 )
@@ -49,6 +51,10 @@ func main() {
 		Region:     rt.AWS.Region,
 		TopicARN:   rt.Env.AlarmTopic,
 	}, rt.Config.Alarms.Profiles, rt.Logger)
+	var store *state.Store
+	if rt.Env.Table != "" {
+		store = state.NewStore(dynamodb.NewFromConfig(rt.AWS), rt.Env.Table, time.Now)
+	}
 	jobs := map[string]sweep.Job{
 		sweep.JobReconcile: autoAlarms.Job(),
 		sweep.JobHeartbeat: sweep.Heartbeat(rt.Logger, rt.Config.Deployment.StackName, time.Now),
@@ -78,9 +84,22 @@ func main() {
 			}),
 		),
 	}
+	if store != nil {
+		jobs[sweep.JobDigest] = sweep.DigestJob(sweep.DigestClients{
+			Audit:      store,
+			CloudWatch: cwClient,
+			SES:        sesv2.NewFromConfig(rt.AWS),
+			Channels:   rt.Config.Notifications.Channels,
+			Stack:      rt.Config.Deployment.StackName,
+			Region:     rt.AWS.Region,
+			Render:     render.Options{TimeZone: timeZone(rt.Config.Deployment.TimeZone), AccountAlias: rt.Config.Deployment.AccountAlias},
+			Now:        time.Now,
+			Logger:     rt.Logger,
+		})
+	}
 	svc := sweep.New(jobs, pub, rt.Logger, time.Now)
-	if rt.Env.Table != "" {
-		svc.DedupFindings(state.NewStore(dynamodb.NewFromConfig(rt.AWS), rt.Env.Table, time.Now), sweep.DefaultRenotifyAfter)
+	if store != nil {
+		svc.DedupFindings(store, sweep.DefaultRenotifyAfter).AuditFindings(store)
 	}
 	svc.HandleEvents(func(ctx context.Context, trig *alert.Trigger) error {
 		_, err := autoAlarms.OnEvent(ctx, trig)
@@ -96,4 +115,14 @@ func suiteBuses(own string) []string {
 		return []string{"default"}
 	}
 	return []string{"default", own}
+}
+
+// timeZone is the configured zone messages show times in (validated at
+// load, so it parses); nil means UTC only.
+func timeZone(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil
+	}
+	return loc
 }

@@ -129,6 +129,10 @@ var sampleExpectations = map[string]sampleExpectation{
 	"sweeper/scheduler-posture.json":   {kind: KindSchedule, job: "posture"},
 	"sweeper/scheduler-heartbeat.json": {kind: KindSchedule, job: "heartbeat", keys: 1},
 	"sweeper/scheduled-event.json":     {kind: KindSchedule, job: "posture", keys: 1},
+	"sweeper/scheduler-reconcile.json": {kind: KindSchedule, job: "reconcile", keys: 1},
+	"sweeper/scheduler-digest.json":    {kind: KindSchedule, job: "digest", keys: 1},
+	"sweeper/ec2-state-running.json": {kind: KindEventBridge, alerts: 1, states: []State{StateOK}, severity: SeverityLow, keys: 1,
+		labels: map[string]string{"resource": "i-0a1b2c3d4e5f60718", "status": "running"}},
 }
 
 // TestParseEverySampleEvent parses every file under events/: files in

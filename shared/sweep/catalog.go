@@ -36,6 +36,9 @@ type ScopedPermission struct {
 // Catalog lists the jobs this build of the sweeper runs, sorted by name.
 func Catalog() []JobSpec {
 	return []JobSpec{
+		{Name: JobDigest, Description: "the week's notifications, findings and remediations per account and severity, with a chart of the suite's metrics, to the email channels",
+			// ses:SendEmail is granted by infra on the email channels' identities.
+			Permissions: []string{"cloudwatch:GetMetricWidgetImage"}},
 		{Name: JobHeartbeat, Description: "emit the Watchkeeper/Heartbeat metric (EMF log line)"},
 		{Name: JobPosture, Description: "security groups open to the world on admin ports, buckets without a public access block, trails, " +
 			"old or unused access keys, root keys and MFA, EBS default encryption, GuardDuty, alarms stuck in INSUFFICIENT_DATA, the suite's own triggers",

@@ -77,3 +77,36 @@ func (d *findingDedup) mark(ctx context.Context, f Finding, period time.Duration
 	}
 	return nil
 }
+
+// AuditKindFinding is state.AuditRecord.Kind of a finding the sweeper published.
+const AuditKindFinding = "finding"
+
+type auditWriter interface {
+	PutAudit(ctx context.Context, r state.AuditRecord) error
+}
+
+var _ auditWriter = (*state.Store)(nil)
+
+// AuditFindings makes the service keep an audit record of every finding it
+// publishes, which the weekly digest counts. It returns the service.
+func (s *Service) AuditFindings(w auditWriter) *Service {
+	s.audit = w
+	return s
+}
+
+func (s *Service) auditFinding(ctx context.Context, f Finding, at time.Time) error {
+	fields := map[string]string{
+		"rule": f.Rule, "severity": f.Severity, "title": f.Title, "account": f.Resource.Account,
+		"resource": f.Resource.Name(), "resource_arn": f.Resource.ARN, "source": alert.SourceSweeper,
+	}
+	for k, v := range fields {
+		if v == "" {
+			delete(fields, k)
+		}
+	}
+	id := FindingKey(f) + "#" + at.UTC().Format(time.RFC3339Nano)
+	if err := s.audit.PutAudit(ctx, state.AuditRecord{Kind: AuditKindFinding, ID: id, Time: at, Fields: fields}); err != nil {
+		return fmt.Errorf("audit finding %s on %s: %w", f.Rule, f.Resource.Name(), err)
+	}
+	return nil
+}

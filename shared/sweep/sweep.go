@@ -43,6 +43,8 @@ type Service struct {
 	events EventHandler
 	// dedup keeps findings already published quiet; nil publishes every one.
 	dedup *findingDedup
+	// audit records each published finding; nil records none.
+	audit auditWriter
 }
 
 // New returns a service running jobs; pub may be nil (findings are returned, not published).
@@ -121,6 +123,11 @@ func (s *Service) Handle(ctx context.Context, payload json.RawMessage) (outcome.
 				of.Published = true
 				if s.dedup != nil {
 					if err := s.dedup.mark(ctx, f, renotify); err != nil {
+						errs = append(errs, err)
+					}
+				}
+				if s.audit != nil {
+					if err := s.auditFinding(ctx, f, d.Time); err != nil {
 						errs = append(errs, err)
 					}
 				}
