@@ -54,7 +54,9 @@ func Catalog() []JobSpec {
 				"events:ListRules",
 			}},
 		{Name: JobReconcile, Description: "create and delete the alarms of the alarm profiles for tagged instances and functions",
-			Permissions: []string{"cloudwatch:DescribeAlarms", "ec2:DescribeInstances", "lambda:ListFunctions", "lambda:ListTags"},
+			// ec2:DescribeInstanceStatus: PutMetricAlarm checks it for alarms on instance status metrics.
+			// https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html
+			Permissions: []string{"cloudwatch:DescribeAlarms", "ec2:DescribeInstanceStatus", "ec2:DescribeInstances", "lambda:ListFunctions", "lambda:ListTags"},
 			Scoped: []ScopedPermission{{
 				Actions:   []string{"cloudwatch:DeleteAlarms", "cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"},
 				Resources: []string{"arn:${Partition}:cloudwatch:${Region}:${Account}:alarm:" + config.AutoAlarmPrefix + "*"},
