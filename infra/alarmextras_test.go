@@ -2,6 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -17,6 +20,12 @@ import (
 // alarmTemplate synthesizes the alarms of a config body in a small stack
 // (no function bundling) and returns its resources by logical id.
 func alarmTemplate(t *testing.T, body string) (map[string]obj, error) {
+	res, _, err := alarmTemplateJSON(t, body)
+	return res, err
+}
+
+// alarmTemplateJSON is alarmTemplate with the template as JSON.
+func alarmTemplateJSON(t *testing.T, body string) (map[string]obj, []byte, error) {
 	t.Helper()
 	cfg, err := config.Parse("a.yaml", []byte("version: 1\n"+body))
 	if err != nil {
@@ -26,7 +35,7 @@ func alarmTemplate(t *testing.T, body string) (map[string]obj, error) {
 	topic := awssns.Topic_FromTopicArn(stack, jsii.String("T"), jsii.String("arn:aws:sns:eu-west-1:123456789012:alarms"))
 	_, err = NewAlarms(stack, "A", &AlarmsProps{Metric: cfg.Alarms.Metric, Log: cfg.Alarms.Log, Composite: cfg.Alarms.Composite, Topic: topic})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	raw, err := json.Marshal(assertions.Template_FromStack(stack, nil).ToJSON())
 	if err != nil {
@@ -38,7 +47,40 @@ func alarmTemplate(t *testing.T, body string) (map[string]obj, error) {
 	if err := json.Unmarshal(raw, &tpl); err != nil {
 		t.Fatal(err)
 	}
-	return tpl.Resources, nil
+	return tpl.Resources, raw, nil
+}
+
+// TestAlarmExtrasCfnLint lints the template of every alarm feature (the
+// example and options synths, linted by TestCfnLint, use only some).
+func TestAlarmExtrasCfnLint(t *testing.T) {
+	lint, err := exec.LookPath("cfn-lint")
+	if err != nil {
+		t.Skip("cfn-lint not on PATH")
+	}
+	_, raw, err := alarmTemplateJSON(t, extrasConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "alarms.template.json")
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(lint, "--format", "json", "--", path).Output()
+	var matches []struct {
+		Level   string
+		Message string
+		Rule    struct{ Id string }
+	}
+	if jerr := json.Unmarshal(out, &matches); jerr != nil {
+		t.Fatalf("cfn-lint: %v; output %q (parse: %v)", err, out, jerr)
+	}
+	for _, m := range matches {
+		if m.Level == "Error" {
+			t.Errorf("%s %s", m.Rule.Id, m.Message)
+		} else {
+			t.Logf("%s %s: %s", m.Level, m.Rule.Id, m.Message)
+		}
+	}
 }
 
 func byAlarmName(res map[string]obj) map[string]obj {
