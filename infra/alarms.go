@@ -55,6 +55,8 @@ type AlarmsProps struct {
 	Topic awssns.ITopic
 	// Namespace of the log alarms' metrics; empty means LogMetricNamespace.
 	Namespace string
+	// Composite are the config's alarms.composite entries.
+	Composite []config.CompositeAlarm
 }
 
 // Alarms are the alarms the config asks for. Each is named exactly as
@@ -66,6 +68,8 @@ type Alarms struct {
 	Alarms []awscloudwatch.Alarm
 	// MetricFilters of the log alarms, in config order.
 	MetricFilters []awslogs.MetricFilter
+	// Composite alarms in config order.
+	Composite []awscloudwatch.CompositeAlarm
 }
 
 // NewAlarms creates the metric alarms and, for each log alarm, a metric
@@ -73,7 +77,7 @@ type Alarms struct {
 // notifies Topic on ALARM and OK.
 func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) (*Alarms, error) {
 	a := &Alarms{}
-	if len(props.Metric)+len(props.Log) == 0 {
+	if len(props.Metric)+len(props.Log)+len(props.Composite) == 0 {
 		return a, nil
 	}
 	namespace := props.Namespace
@@ -106,18 +110,7 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) (*Alar
 			errs = append(errs, fmt.Errorf("alarms.metric[%d] (%s): unknown treat_missing_data %q", i, m.Name, m.TreatMissingData))
 			continue
 		}
-		dims := make(map[string]*string, len(m.Dimensions))
-		for k, v := range m.Dimensions {
-			dims[k] = jsii.String(v)
-		}
-		metric := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
-			Namespace:     jsii.String(m.Namespace),
-			MetricName:    jsii.String(m.Metric),
-			DimensionsMap: &dims,
-			// The metric parses the statistic: p99, tm90 and the like become an ExtendedStatistic.
-			Statistic: jsii.String(alert.NormalizeStatistic(m.Statistic)),
-			Period:    awscdk.Duration_Seconds(jsii.Number(m.PeriodSeconds)),
-		})
+		metric := alarmMetric(m)
 		p := &awscloudwatch.AlarmProps{
 			AlarmName:          jsii.String(m.Name),
 			AlarmDescription:   jsii.String(desc),
@@ -130,7 +123,9 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) (*Alar
 		if m.DatapointsToAlarm > 0 {
 			p.DatapointsToAlarm = jsii.Number(m.DatapointsToAlarm)
 		}
-		add("Metric"+constructID(m.Name), p)
+		if err := addMetricAlarm(c, "Metric"+constructID(m.Name), p, m, action, a); err != nil {
+			errs = append(errs, fmt.Errorf("alarms.metric[%d] (%s): %w", i, m.Name, err))
+		}
 	}
 
 	groups := map[string]awslogs.ILogGroup{}
@@ -169,6 +164,7 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) (*Alar
 			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 		})
 	}
+	errs = append(errs, addCompositeAlarms(c, props.Composite, action, a)...)
 	return a, errors.Join(errs...)
 }
 

@@ -33,16 +33,19 @@ type EventRulesProps struct {
 
 // EventRules routes AWS service events from the default bus to the functions.
 type EventRules struct {
-	// DeadLetterQueue catches events no target could take; nil without rules.
-	DeadLetterQueue awssqs.Queue
+	// DeadLetterQueues catch the events a target function could not take, one
+	// queue per target function (so a redrive goes back to that function
+	// only), in the order the targets first appear; none without rules.
+	DeadLetterQueues []NamedQueue
 	// Rules in config order.
 	Rules []awsevents.CfnRule
 }
 
 // NewEventRules creates one rule per config entry on the default bus, with the
 // preset's or the raw pattern and a target per configured function, each with
-// the shared DLQ and the retry policy of the suite's own rules. An unknown
-// preset or target is an error: such a rule must not deploy.
+// its function's dead-letter queue and the retry policy of the suite's own
+// rules unless the entry's delivery overrides it. An unknown preset or target
+// is an error: such a rule must not deploy.
 //
 // The rules are CfnRules because the typed L2 pattern holds lists of strings
 // only; a raw pattern's matchers ({"prefix": …}, {"numeric": …}) and keys must
@@ -53,10 +56,21 @@ func NewEventRules(scope constructs.Construct, id string, props *EventRulesProps
 		return r, nil
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	r.DeadLetterQueue = NewDeadLetterQueue(c, "DeadLetterQueue", awscdk.RemovalPolicy_DESTROY)
+	queues := map[string]awssqs.Queue{}
+	var order []string
+	sources := map[string][]any{}
+	queueFor := func(target string) awssqs.Queue {
+		if q, ok := queues[target]; ok {
+			return q
+		}
+		q := NewDeadLetterQueue(c, constructID(target)+"DeadLetterQueue", awscdk.RemovalPolicy_DESTROY)
+		queues[target] = q
+		order = append(order, target)
+		r.DeadLetterQueues = append(r.DeadLetterQueues, NamedQueue{Name: "EventRules" + constructID(target), Queue: q})
+		return q
+	}
 
 	var errs []error
-	var arns []any
 	for i, rule := range props.Rules {
 		pattern, description, err := rulePattern(rule)
 		if err != nil {
@@ -66,6 +80,7 @@ func NewEventRules(scope constructs.Construct, id string, props *EventRulesProps
 		ruleID := constructID(rule.Name)
 		var targets []any
 		var fns []awslambda.IFunction
+		var names []string
 		for _, name := range rule.Targets {
 			fn, ok := props.Targets[name]
 			if !ok {
@@ -73,14 +88,16 @@ func NewEventRules(scope constructs.Construct, id string, props *EventRulesProps
 					i, rule.Name, name, strings.Join(slices.Sorted(maps.Keys(props.Targets)), ", ")))
 				continue
 			}
+			retries, maxAge := targetRetryPolicy(rule.Delivery[name])
 			fns = append(fns, fn)
+			names = append(names, name)
 			targets = append(targets, &awsevents.CfnRule_TargetProperty{
 				Id:               jsii.String(constructID(name)),
 				Arn:              fn.FunctionArn(),
-				DeadLetterConfig: &awsevents.CfnRule_DeadLetterConfigProperty{Arn: r.DeadLetterQueue.QueueArn()},
+				DeadLetterConfig: &awsevents.CfnRule_DeadLetterConfigProperty{Arn: queueFor(name).QueueArn()},
 				RetryPolicy: &awsevents.CfnRule_RetryPolicyProperty{
-					MaximumRetryAttempts:     jsii.Number(ruleRetryAttempts),
-					MaximumEventAgeInSeconds: jsii.Number(ruleMaxEventAgeHours * 3600),
+					MaximumRetryAttempts:     jsii.Number(retries),
+					MaximumEventAgeInSeconds: jsii.Number(maxAge),
 				},
 			})
 		}
@@ -93,26 +110,40 @@ func NewEventRules(scope constructs.Construct, id string, props *EventRulesProps
 			State:        jsii.String("ENABLED"),
 			Targets:      &targets,
 		})
-		for _, fn := range fns {
+		for i, fn := range fns {
 			fn.AddPermission(jsii.String("EventRule"+ruleID), &awslambda.Permission{
 				Principal: awsiam.NewServicePrincipal(jsii.String(eventsPrincipal), nil),
 				Action:    jsii.String("lambda:InvokeFunction"),
 				SourceArn: cfn.AttrArn(),
 			})
+			sources[names[i]] = append(sources[names[i]], cfn.AttrArn())
 		}
-		arns = append(arns, cfn.AttrArn())
 		r.Rules = append(r.Rules, cfn)
 	}
-	if len(arns) > 0 {
-		r.DeadLetterQueue.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	for _, target := range order {
+		q := queues[target]
+		q.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:        jsii.String("AllowEventRules"),
 			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String(eventsPrincipal), nil)},
 			Actions:    jsii.Strings("sqs:SendMessage"),
-			Resources:  &[]*string{r.DeadLetterQueue.QueueArn()},
-			Conditions: &map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": arns}},
+			Resources:  &[]*string{q.QueueArn()},
+			Conditions: &map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": sources[target]}},
 		}))
 	}
 	return r, errors.Join(errs...)
+}
+
+// targetRetryPolicy is a target's retry attempts and maximum event age in
+// seconds: the suite's defaults unless the rule's delivery overrides them.
+func targetRetryPolicy(d config.TargetDelivery) (retries, maxAgeSeconds int) {
+	retries, maxAgeSeconds = ruleRetryAttempts, ruleMaxEventAgeHours*3600
+	if d.RetryAttempts != nil {
+		retries = *d.RetryAttempts
+	}
+	if d.MaxEventAgeSeconds != 0 {
+		maxAgeSeconds = d.MaxEventAgeSeconds
+	}
+	return retries, maxAgeSeconds
 }
 
 // rulePattern returns the rule's pattern as plain JSON values (strings,

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -102,7 +101,7 @@ func TestUnknownEventPresetFailsSynth(t *testing.T) {
 		Rules: []config.EventRule{
 			{Name: "builds", Preset: "codebuild-failed", Targets: []string{config.FunctionNotifier}},
 			{Name: "typo", Preset: "gaurdduty", Targets: []string{config.FunctionNotifier}},
-			{Name: "nobody", Preset: "health", Targets: []string{config.FunctionSweeper}},
+			{Name: "nobody", Preset: "health", Targets: []string{config.FunctionRemediator}},
 		},
 		Targets: map[string]awslambda.IFunction{config.FunctionNotifier: fn},
 	})
@@ -118,7 +117,7 @@ func TestUnknownEventPresetFailsSynth(t *testing.T) {
 			t.Errorf("error does not list valid preset %s: %v", name, msg)
 		}
 	}
-	if !strings.Contains(msg, `events[2] (nobody): "sweeper" takes no resource events in this version (targets: notifier)`) {
+	if !strings.Contains(msg, `events[2] (nobody): "remediator" takes no resource events in this version (targets: notifier)`) {
 		t.Errorf("error does not name the missing target: %v", msg)
 	}
 	if strings.Contains(msg, "builds") {
@@ -146,7 +145,9 @@ func TestEventRules(t *testing.T) {
 			return
 		}
 
-		var dlqID string
+		// Each target function has its own queue, taking messages from the rules that target it.
+		dlqOf := map[string]string{}
+		sourcesOf := map[string][]string{}
 		for _, rule := range s.cfg.Events {
 			id, ok := byName[rule.Name]
 			if !ok {
@@ -181,19 +182,36 @@ func TestEventRules(t *testing.T) {
 			var got []string
 			for _, tg := range targets {
 				fnID, _ := refID(dig(tg, "Arn"))
+				target := ""
 				for name, id := range ids {
 					if id == fnID {
 						got = append(got, name)
+						target = name
 					}
 				}
 				qid, ok := refID(dig(tg, "DeadLetterConfig", "Arn"))
-				if !ok || (dlqID != "" && qid != dlqID) {
-					t.Errorf("%s: DLQ %v, want the rules' one shared queue", rule.Name, dig(tg, "DeadLetterConfig"))
+				if first, seen := dlqOf[target]; !ok || (seen && qid != first) {
+					t.Errorf("%s: DLQ %v, want the one queue of %s", rule.Name, dig(tg, "DeadLetterConfig"), target)
 				}
-				dlqID = qid
+				for other, q := range dlqOf {
+					if other != target && q == qid {
+						t.Errorf("%s: %s shares its DLQ with %s", rule.Name, target, other)
+					}
+				}
+				dlqOf[target] = qid
+				sourcesOf[qid] = append(sourcesOf[qid], id)
+				retries, age := ruleRetryAttempts, ruleMaxEventAgeHours*3600
+				if d, ok := rule.Delivery[target]; ok {
+					if d.RetryAttempts != nil {
+						retries = *d.RetryAttempts
+					}
+					if d.MaxEventAgeSeconds != 0 {
+						age = d.MaxEventAgeSeconds
+					}
+				}
 				retry := dig(tg, "RetryPolicy").(obj)
-				if retry["MaximumRetryAttempts"] != float64(ruleRetryAttempts) || retry["MaximumEventAgeInSeconds"] != float64(ruleMaxEventAgeHours*3600) {
-					t.Errorf("%s: retry policy %v", rule.Name, retry)
+				if retry["MaximumRetryAttempts"] != float64(retries) || retry["MaximumEventAgeInSeconds"] != float64(age) {
+					t.Errorf("%s → %s: retry policy %v, want %d retries within %d s", rule.Name, target, retry, retries, age)
 				}
 			}
 			slices.Sort(got)
@@ -219,33 +237,39 @@ func TestEventRules(t *testing.T) {
 			}
 		}
 
-		if dlqID == "" {
+		if len(dlqOf) == 0 {
 			t.Fatal("no dead-letter queue on the rules' targets")
 		}
-		assertDeadLetterQueue(t, s, "event rules", dlqID)
-		// The queue takes messages from these rules only.
-		var sources []string
-		for _, pol := range s.resources("AWS::SQS::QueuePolicy") {
-			if q, _ := refID(asSlice(props(pol)["Queues"])[0]); q != dlqID {
-				continue
-			}
-			for _, st := range asSlice(dig(props(pol), "PolicyDocument", "Statement")) {
-				if dig(st, "Effect") != "Allow" {
+		for target, dlqID := range dlqOf {
+			assertDeadLetterQueue(t, s, "event rules to "+target, dlqID)
+			// The queue takes messages from the rules targeting its function only.
+			var sources []string
+			for _, pol := range s.resources("AWS::SQS::QueuePolicy") {
+				if q, _ := refID(asSlice(props(pol)["Queues"])[0]); q != dlqID {
 					continue
 				}
-				if dig(st, "Principal", "Service") != eventsPrincipal || dig(st, "Action") != "sqs:SendMessage" {
-					t.Errorf("DLQ policy statement %v allows more than events sqs:SendMessage", st)
-				}
-				for _, arn := range asSlice(dig(st, "Condition", "ArnEquals", "aws:SourceArn")) {
-					id, _ := refID(arn)
-					sources = append(sources, id)
+				for _, st := range asSlice(dig(props(pol), "PolicyDocument", "Statement")) {
+					if dig(st, "Effect") != "Allow" {
+						continue
+					}
+					if dig(st, "Principal", "Service") != eventsPrincipal || dig(st, "Action") != "sqs:SendMessage" {
+						t.Errorf("DLQ policy statement %v allows more than events sqs:SendMessage", st)
+					}
+					arns := dig(st, "Condition", "ArnEquals", "aws:SourceArn")
+					if one, ok := arns.(obj); ok {
+						arns = []any{one}
+					}
+					for _, arn := range asSlice(arns) {
+						id, _ := refID(arn)
+						sources = append(sources, id)
+					}
 				}
 			}
-		}
-		slices.Sort(sources)
-		wantSources := slices.Sorted(maps.Values(byName))
-		if !slices.Equal(sources, wantSources) {
-			t.Errorf("DLQ accepts messages from %v, want the rules %v", sources, wantSources)
+			slices.Sort(sources)
+			wantSources := slices.Sorted(slices.Values(sourcesOf[dlqID]))
+			if !slices.Equal(sources, wantSources) {
+				t.Errorf("DLQ of %s accepts messages from %v, want the rules %v", target, sources, wantSources)
+			}
 		}
 	})
 }

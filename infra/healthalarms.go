@@ -39,6 +39,8 @@ type HealthAlarmsProps struct {
 	Queues []NamedQueue
 	// Topic receives ALARM and OK notifications.
 	Topic awssns.ITopic
+	// Heartbeat, when set, adds an alarm on the sweeper heartbeat's absence.
+	Heartbeat *HeartbeatAlarmProps
 }
 
 // HealthAlarms watch the suite itself: any function error or throttle and
@@ -74,6 +76,12 @@ func NewHealthAlarms(scope constructs.Construct, id string, props *HealthAlarmsP
 	for _, q := range props.Queues {
 		add(q.Name+"Messages", "Watchkeeper dead-letter queue "+q.Name+" holds undelivered events",
 			q.Queue.MetricApproximateNumberOfMessagesVisible(period))
+	}
+	if props.Heartbeat != nil {
+		a := newHeartbeatAlarm(c, "SweeperHeartbeat", props.Heartbeat)
+		a.AddAlarmAction(action)
+		a.AddOkAction(action)
+		h.Alarms = append(h.Alarms, a)
 	}
 	return h
 }

@@ -408,7 +408,9 @@ func sweeperGrants(jobs []string) ([]grant, error) {
 			`/^Resource::\*$/`: "The posture sweep lists every security group, bucket and trail of the account: " +
 				"DescribeSecurityGroups, ListAllMyBuckets and DescribeTrails support no resource-level permissions, " +
 				"and the per-bucket and per-trail reads must reach resources created outside this stack. " +
-				"Only read actions of the scheduled jobs are granted.",
+				"The same holds for the other account-wide reads of the sweeper's jobs (IAM users and keys, the account summary, " +
+				"GuardDuty detectors, alarms, rules, instances and functions for alarm profiles, the digest's metric chart). " +
+				"Only read actions of the jobs are granted.",
 		},
 	}}, nil
 }

@@ -129,24 +129,35 @@ func NewWatchkeeperStack(scope constructs.Construct, id string, props *Watchkeep
 	if err != nil {
 		fail(err)
 	}
-	sweeperGrants, err := sweeperGrants(schedules.Jobs)
+	sweeperJobs := sweeperJobs(cfg, schedules.Jobs)
+	sweeperGrants, err := sweeperGrants(sweeperJobs)
 	if err != nil {
 		fail(fmt.Errorf("sweeper permissions: %w", err))
 	}
 	applyGrants(fns[config.FunctionSweeper].Role, sweeperGrants)
+	sweeperScoped, err := sweeperScopedGrants(sweeperJobs, env)
+	if err != nil {
+		fail(fmt.Errorf("sweeper permissions: %w", err))
+	}
+	applyGrants(fns[config.FunctionSweeper].Role, sweeperScoped)
+	digest, err := digestGrants(cfg, sweeperJobs, env)
+	if err != nil {
+		fail(fmt.Errorf("sweeper permissions: %w", err))
+	}
+	applyGrants(fns[config.FunctionSweeper].Role, digest)
 	if _, err := NewAlarms(stack, "ConfiguredAlarms", &AlarmsProps{
 		Metric: cfg.Alarms.Metric, Log: cfg.Alarms.Log, Topic: topic.Topic, Namespace: LogMetricNamespace,
+		Composite: cfg.Alarms.Composite,
 	}); err != nil {
 		fail(err)
 	}
-	// The sweeper runs jobs only; resource events for it (auto-alarms on
-	// instance state changes) come with its reconcile job, so a rule sending
-	// them to it must not deploy: it would fail on every event.
+	// The sweeper takes EC2 instance state changes (the alarm profiles' auto-alarms).
 	eventRules, err := NewEventRules(stack, "EventRules", &EventRulesProps{
 		Rules: cfg.Events,
 		Targets: map[string]awslambda.IFunction{
 			config.FunctionNotifier:   fns[config.FunctionNotifier].Function,
 			config.FunctionRemediator: fns[config.FunctionRemediator].Function,
+			config.FunctionSweeper:    fns[config.FunctionSweeper].Function,
 		},
 	})
 	if err != nil {
@@ -170,6 +181,14 @@ func NewWatchkeeperStack(scope constructs.Construct, id string, props *Watchkeep
 			fail(err)
 		}
 	}
+	// What the posture sweep checks is still wired: CloudFormation names the
+	// stack's rules "<stack>-<logical id>-<suffix>".
+	sweeperFn := fns[config.FunctionSweeper].Function
+	sweeperFn.AddEnvironment(jsii.String(funcenv.RulePrefix), jsii.String(dep.StackName+"-"), nil)
+	if trail.LogGroup != nil {
+		sweeperFn.AddEnvironment(jsii.String(funcenv.TrailLogGroup), trail.LogGroup.LogGroupName(), nil)
+		sweeperFn.AddEnvironment(jsii.String(funcenv.DetectorARN), fns[config.FunctionDetector].Function.FunctionArn(), nil)
+	}
 
 	var named []NamedFunction
 	var queues []NamedQueue
@@ -181,10 +200,12 @@ func NewWatchkeeperStack(scope constructs.Construct, id string, props *Watchkeep
 	if schedules.DeadLetterQueue != nil {
 		queues = append(queues, NamedQueue{Name: "Schedules", Queue: schedules.DeadLetterQueue})
 	}
-	if eventRules.DeadLetterQueue != nil {
-		queues = append(queues, NamedQueue{Name: "EventRules", Queue: eventRules.DeadLetterQueue})
+	queues = append(queues, eventRules.DeadLetterQueues...)
+	health := &HealthAlarmsProps{Functions: named, Queues: queues, Topic: topic.Topic}
+	if period := heartbeatPeriod(cfg.Schedules); period > 0 {
+		health.Heartbeat = &HeartbeatAlarmProps{Stack: dep.StackName, PeriodSeconds: period}
 	}
-	NewHealthAlarms(stack, "Health", &HealthAlarmsProps{Functions: named, Queues: queues, Topic: topic.Topic})
+	NewHealthAlarms(stack, "Health", health)
 
 	if pb := strings.TrimSpace(dep.PermissionsBoundary); pb != "" {
 		var policy awsiam.IManagedPolicy
@@ -218,8 +239,8 @@ func NewWatchkeeperStack(scope constructs.Construct, id string, props *Watchkeep
 	for _, q := range bus.DeadLetterQueues {
 		output(q.Name+"DeadLetterQueueUrl", "Dead-letter queue of rule "+q.Name, q.Queue.QueueUrl())
 	}
-	if eventRules.DeadLetterQueue != nil {
-		output("EventRulesDeadLetterQueueUrl", "Dead-letter queue of the rules on resource events", eventRules.DeadLetterQueue.QueueUrl())
+	for _, q := range eventRules.DeadLetterQueues {
+		output(q.Name+"DeadLetterQueueUrl", "Dead-letter queue of the rules on resource events to one function", q.Queue.QueueUrl())
 	}
 	return stack
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	"github.com/watchkeeper/watchkeeper/shared/config"
 	"github.com/watchkeeper/watchkeeper/shared/funcenv"
 	"github.com/watchkeeper/watchkeeper/shared/state"
+	"github.com/watchkeeper/watchkeeper/shared/sweep"
 )
 
 func TestFunctions(t *testing.T) {
@@ -32,6 +34,17 @@ func TestFunctions(t *testing.T) {
 			if fs.ReservedConcurrency > 0 {
 				concurrency = fs.ReservedConcurrency
 			}
+			vars := obj{
+				funcenv.Function:   name,
+				funcenv.Table:      obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^StateTable"))},
+				funcenv.Bus:        obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^EventsBus"))},
+				funcenv.AlarmTopic: obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^AlarmsTopic"))},
+			}
+			if name == config.FunctionSweeper { // what its posture sweep checks (TestSweeperKnowsTheSuiteTriggers)
+				vars[funcenv.RulePrefix] = assertions.Match_AnyValue()
+				vars[funcenv.TrailLogGroup] = assertions.Match_AnyValue()
+				vars[funcenv.DetectorARN] = assertions.Match_AnyValue()
+			}
 			check(t, name+" runtime, sizing, logging, environment", func() {
 				s.assert.HasResourceProperties(jsii.String("AWS::Lambda::Function"), like(obj{
 					"Runtime":       "provided.al2023",
@@ -46,12 +59,7 @@ func TestFunctions(t *testing.T) {
 					}),
 					"TracingConfig":                tracing,
 					"ReservedConcurrentExecutions": concurrency,
-					"Environment": obj{"Variables": assertions.Match_ObjectEquals(&obj{
-						funcenv.Function:   name,
-						funcenv.Table:      obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^StateTable"))},
-						funcenv.Bus:        obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^EventsBus"))},
-						funcenv.AlarmTopic: obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^AlarmsTopic"))},
-					})},
+					"Environment":                  obj{"Variables": assertions.Match_ObjectEquals(&vars)},
 				}))
 			})
 		}
@@ -380,11 +388,19 @@ func TestHealthAlarms(t *testing.T) {
 		if len(s.cfg.Schedules) > 0 {
 			wantQueues++ // the schedules' dead-letter queue
 		}
-		if len(s.cfg.Events) > 0 {
-			wantQueues++ // the event rules' dead-letter queue
+		targets := map[string]bool{}
+		for _, e := range s.cfg.Events {
+			for _, tg := range e.Targets {
+				targets[tg] = true
+			}
 		}
+		wantQueues += len(targets) // the event rules' dead-letter queue of each target function
 		if queues != wantQueues {
-			t.Errorf("%d queues, want one per function, one per suite rule, one for the schedules and one for the event rules (%d)", queues, wantQueues)
+			t.Errorf("%d queues, want one per function, one per suite rule, one for the schedules and one per event rule target (%d)", queues, wantQueues)
+		}
+		heartbeat := heartbeatPeriod(s.cfg.Schedules)
+		if heartbeat > 0 {
+			want++
 		}
 		topicID := sortedKeys(s.resources("AWS::SNS::Topic"))[0]
 		// The configured alarms have fixed names (TestConfiguredMetricAlarms); the health alarms do not.
@@ -400,6 +416,17 @@ func TestHealthAlarms(t *testing.T) {
 		for id, a := range alarms {
 			p := props(a)
 			metrics[fmt.Sprint(p["Namespace"], "/", p["MetricName"])]++
+			if p["MetricName"] == sweep.HeartbeatMetric {
+				// Silence is the failure: fewer than one beat, or none at all, alarms.
+				if p["ComparisonOperator"] != "LessThanThreshold" || p["Threshold"] != float64(1) || p["TreatMissingData"] != "breaching" ||
+					p["Statistic"] != "SampleCount" || p["Period"] != float64(heartbeat) || p["EvaluationPeriods"] != float64(heartbeatMissedBeats) {
+					t.Errorf("%s: heartbeat alarm %v", id, p)
+				}
+				if d := asSlice(p["Dimensions"]); len(d) != 1 || dig(d[0], "Name") != "Stack" || dig(d[0], "Value") != s.cfg.Deployment.StackName {
+					t.Errorf("%s: heartbeat dimensions %v", id, d)
+				}
+				continue
+			}
 			for _, key := range []string{"AlarmActions", "OKActions"} {
 				acts := asSlice(p[key])
 				if len(acts) != 1 {
@@ -418,6 +445,9 @@ func TestHealthAlarms(t *testing.T) {
 			"AWS/Lambda/Errors":                          len(config.FunctionNames()),
 			"AWS/Lambda/Throttles":                       len(config.FunctionNames()),
 			"AWS/SQS/ApproximateNumberOfMessagesVisible": queues,
+		}
+		if heartbeat > 0 {
+			wantMetrics["Watchkeeper/"+sweep.HeartbeatMetric] = 1
 		}
 		if fmt.Sprint(metrics) != fmt.Sprint(wantMetrics) {
 			t.Errorf("alarm metrics %v, want %v", metrics, wantMetrics)
@@ -549,14 +579,26 @@ func TestSchedules(t *testing.T) {
 		if posture != scheduledPosture {
 			t.Errorf("sweeper may describe security groups = %v, posture scheduled = %v", posture, scheduledPosture)
 		}
+		// Its only writes outside its own state are the alarm profiles' alarms, named wk-*.
 		for _, st := range sts {
 			for _, a := range asSlice(st["Action"]) {
-				if as, _ := a.(string); strings.Contains(as, "Put") || strings.Contains(as, "Delete") || strings.Contains(as, "Update") {
+				if as, _ := a.(string); strings.Contains(as, "Put") || strings.Contains(as, "Delete") || strings.Contains(as, "Update") || strings.Contains(as, "TagResource") {
+					if strings.HasPrefix(as, "cloudwatch:") {
+						for _, r := range asSlice(st["Resource"]) {
+							if j, _ := json.Marshal(r); !strings.HasSuffix(string(j), `":alarm:wk-*"]]}`) {
+								t.Errorf("sweeper may %s on %s: only on the profiles' alarms", as, j)
+							}
+						}
+						continue
+					}
 					if !strings.HasPrefix(as, "dynamodb:") && as != "events:PutEvents" && !strings.HasPrefix(as, "logs:") && !strings.HasPrefix(as, "xray:") {
 						t.Errorf("sweeper may %s: its jobs only read", as)
 					}
 				}
 			}
+		}
+		if writes := len(resourcesFor(sts, "cloudwatch:PutMetricAlarm")) > 0; writes != (len(s.cfg.Alarms.Profiles) > 0) {
+			t.Errorf("sweeper may put alarms = %v with %d alarm profiles", writes, len(s.cfg.Alarms.Profiles))
 		}
 	})
 }
@@ -565,10 +607,10 @@ func TestScheduleOfAJobTheSweeperLacksFailsSynth(t *testing.T) {
 	stack := awscdk.NewStack(awscdk.NewApp(nil), jsii.String("S"), nil)
 	fn := awslambda.Function_FromFunctionArn(stack, jsii.String("F"), jsii.String("arn:aws:lambda:us-east-1:123456789012:function:sweeper"))
 	_, err := NewSchedules(stack, "Schedules", &SchedulesProps{
-		Schedules: []config.Schedule{{Name: "digest", Job: "digest", Expression: "rate(7 days)", TimeZone: "UTC"}},
+		Schedules: []config.Schedule{{Name: "defrag", Job: "defragment", Expression: "rate(7 days)", TimeZone: "UTC"}},
 		Sweeper:   fn,
 	})
-	if err == nil || !strings.Contains(err.Error(), `no job "digest"`) {
+	if err == nil || !strings.Contains(err.Error(), `no job "defragment"`) {
 		t.Errorf("err = %v", err)
 	}
 }

@@ -11,13 +11,22 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/guardduty"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
+	"github.com/watchkeeper/watchkeeper/shared/alert"
 	"github.com/watchkeeper/watchkeeper/shared/boot"
 	"github.com/watchkeeper/watchkeeper/shared/bus"
+	"github.com/watchkeeper/watchkeeper/shared/funcenv"
+	"github.com/watchkeeper/watchkeeper/shared/notify/render"
 	"github.com/watchkeeper/watchkeeper/shared/state"
 	"github.com/watchkeeper/watchkeeper/shared/sweep"
 )
@@ -33,14 +42,61 @@ func main() {
 	if rt.Env.Bus != "" {
 		pub = bus.New(eventbridge.NewFromConfig(rt.AWS), rt.Env.Bus)
 	}
+	ec2Client := ec2.NewFromConfig(rt.AWS)
+	cwClient := cloudwatch.NewFromConfig(rt.AWS)
+	iamClient := iam.NewFromConfig(rt.AWS)
+	autoAlarms := sweep.NewAutoAlarms(sweep.AutoAlarmClients{
+		CloudWatch: cwClient,
+		EC2:        ec2Client,
+		Lambda:     awslambda.NewFromConfig(rt.AWS),
+		Region:     rt.AWS.Region,
+		TopicARN:   rt.Env.AlarmTopic,
+	}, rt.Config.Alarms.Profiles, rt.Logger)
+	var store *state.Store
+	if rt.Env.Table != "" {
+		store = state.NewStore(dynamodb.NewFromConfig(rt.AWS), rt.Env.Table, time.Now)
+	}
 	jobs := map[string]sweep.Job{
+		sweep.JobReconcile: autoAlarms.Job(),
 		sweep.JobHeartbeat: sweep.Heartbeat(rt.Logger, rt.Config.Deployment.StackName, time.Now),
-		sweep.JobPosture: sweep.Posture(sweep.PostureClients{
-			EC2:        ec2.NewFromConfig(rt.AWS),
-			S3:         s3.NewFromConfig(rt.AWS),
-			CloudTrail: cloudtrail.NewFromConfig(rt.AWS),
+		sweep.JobPosture: sweep.All(
+			sweep.Posture(sweep.PostureClients{
+				EC2:        ec2Client,
+				S3:         s3.NewFromConfig(rt.AWS),
+				CloudTrail: cloudtrail.NewFromConfig(rt.AWS),
+				Region:     rt.AWS.Region,
+			}),
+			sweep.AccountPosture(sweep.AccountClients{
+				IAM:        iamClient,
+				Summary:    iamClient,
+				EBS:        ec2Client,
+				GuardDuty:  guardduty.NewFromConfig(rt.AWS),
+				CloudWatch: cwClient,
+				Logs:       cloudwatchlogs.NewFromConfig(rt.AWS),
+				Events:     eventbridge.NewFromConfig(rt.AWS),
+				Suite: sweep.Suite{
+					TrailLogGroup: os.Getenv(funcenv.TrailLogGroup),
+					DetectorARN:   os.Getenv(funcenv.DetectorARN),
+					RulePrefix:    os.Getenv(funcenv.RulePrefix),
+					Buses:         suiteBuses(rt.Env.Bus),
+				},
+				Region: rt.AWS.Region,
+				Now:    time.Now,
+			}),
+		),
+	}
+	if store != nil {
+		jobs[sweep.JobDigest] = sweep.DigestJob(sweep.DigestClients{
+			Audit:      store,
+			CloudWatch: cwClient,
+			SES:        sesv2.NewFromConfig(rt.AWS),
+			Channels:   rt.Config.Notifications.Channels,
+			Stack:      rt.Config.Deployment.StackName,
 			Region:     rt.AWS.Region,
-		}),
+			Render:     render.Options{TimeZone: timeZone(rt.Config.Deployment.TimeZone), AccountAlias: rt.Config.Deployment.AccountAlias},
+			Now:        time.Now,
+			Logger:     rt.Logger,
+		})
 	}
 	var reminders sweep.Job
 	if rt.Env.Table != "" {
@@ -50,5 +106,31 @@ func main() {
 	}
 	jobs[sweep.JobReminders] = reminders
 	svc := sweep.New(jobs, pub, rt.Logger, time.Now)
+	if store != nil {
+		svc.DedupFindings(store, sweep.DefaultRenotifyAfter).AuditFindings(store)
+	}
+	svc.HandleEvents(func(ctx context.Context, trig *alert.Trigger) error {
+		_, err := autoAlarms.OnEvent(ctx, trig)
+		return err
+	})
 	lambda.StartHandlerFunc(svc.Handle, lambda.WithEnableSIGTERM(func() { rt.Logger.Info("shutting down") }))
+}
+
+// suiteBuses are the buses the stack's rules live on: the default bus (rules
+// on resource events) and the suite's own.
+func suiteBuses(own string) []string {
+	if own == "" {
+		return []string{"default"}
+	}
+	return []string{"default", own}
+}
+
+// timeZone is the configured zone messages show times in (validated at
+// load, so it parses); nil means UTC only.
+func timeZone(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil
+	}
+	return loc
 }

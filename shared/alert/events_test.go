@@ -135,6 +135,10 @@ var sampleExpectations = map[string]sampleExpectation{
 	"notifier/group.json": {kind: KindWatchkeeper, alerts: 1, states: []State{StateAlarm}, severity: SeverityHigh, keys: 1,
 		labels: map[string]string{"group_key": "root/0:5f0c2a7d9e1b4c38", "region": "eu-west-1"}},
 	"sweeper/scheduler-reminders.json": {kind: KindSchedule, job: "reminders", keys: 1},
+	"sweeper/scheduler-reconcile.json": {kind: KindSchedule, job: "reconcile", keys: 1},
+	"sweeper/scheduler-digest.json":    {kind: KindSchedule, job: "digest", keys: 1},
+	"sweeper/ec2-state-running.json": {kind: KindEventBridge, alerts: 1, states: []State{StateOK}, severity: SeverityLow, keys: 1,
+		labels: map[string]string{"resource": "i-0a1b2c3d4e5f60718", "status": "running"}},
 }
 
 // TestParseEverySampleEvent parses every file under events/: files in

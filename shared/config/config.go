@@ -176,6 +176,10 @@ type Alarms struct {
 	Metric []MetricAlarm `yaml:"metric" json:"metric,omitempty"`
 	// Log alarms count log lines matching a filter pattern.
 	Log []LogAlarm `yaml:"log" json:"log,omitempty"`
+	// Composite alarms combine the metric and log alarms by a rule.
+	Composite []CompositeAlarm `yaml:"composite" json:"composite,omitempty"`
+	// Profiles are alarm sets the sweeper creates for tagged instances and functions.
+	Profiles []AlarmProfile `yaml:"profiles" json:"profiles,omitempty"`
 }
 
 // MetricAlarm is one CloudWatch metric alarm.
@@ -208,6 +212,16 @@ type MetricAlarm struct {
 	Runbook string `yaml:"runbook" json:"runbook,omitempty"`
 	// Severity: critical, high, medium (default), low or info.
 	Severity string `yaml:"severity" json:"severity"`
+	// Metrics make a metric math alarm; exclusive with Namespace/Metric.
+	Metrics []MetricQuery `yaml:"metrics" json:"metrics,omitempty"`
+	// OKActions notifies the alarm topic when the alarm returns to OK (default true).
+	OKActions *bool `yaml:"ok_actions" json:"ok_actions,omitempty"`
+	// InsufficientDataActions notifies the alarm topic on INSUFFICIENT_DATA.
+	InsufficientDataActions bool `yaml:"insufficient_data_actions" json:"insufficient_data_actions,omitempty"`
+	// EC2Action (recover, reboot, stop, terminate) acts on the InstanceId dimension's instance in ALARM.
+	EC2Action string `yaml:"ec2_action" json:"ec2_action,omitempty"`
+	// Tags are put on the alarm.
+	Tags map[string]string `yaml:"tags" json:"tags,omitempty"`
 }
 
 // LogAlarm is a metric filter on a log group plus an alarm on its metric.
@@ -258,6 +272,8 @@ type EventRule struct {
 	Pattern map[string]any `yaml:"pattern" json:"pattern,omitempty"`
 	// Targets among notifier, remediator, sweeper.
 	Targets []string `yaml:"targets" json:"targets"`
+	// Delivery overrides the retry policy of a target, by target name.
+	Delivery map[string]TargetDelivery `yaml:"delivery" json:"delivery,omitempty"`
 }
 
 // Trail wires CloudTrail into the detector.

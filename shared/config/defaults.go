@@ -151,6 +151,8 @@ func (c *Config) applyDefaults() {
 		c.defaultFloat(base+".threshold", &a.Threshold, DefaultLogAlarmThreshold)
 	}
 
+	c.watchDefaults()
+
 	for i := range c.Schedules {
 		s := &c.Schedules[i]
 		defaultString(&s.TimeZone, DefaultTimeZone)

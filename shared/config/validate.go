@@ -167,6 +167,7 @@ func (c *Config) Validate() error {
 	v.deployment()
 	v.notifications()
 	v.alarms()
+	v.watch()
 	v.schedules()
 	v.events()
 	v.trail()
@@ -505,8 +506,10 @@ func (v *validator) evaluation(p string, period, periods int, subMinute bool) {
 
 func (v *validator) metricAlarm(p string, a *MetricAlarm, names *uniq) {
 	v.alarmName(p+".name", a.Name, names)
-	v.required(p+".namespace", a.Namespace)
-	v.required(p+".metric", a.Metric)
+	if len(a.Metrics) == 0 { // metric math alarms are checked by metricMath
+		v.required(p+".namespace", a.Namespace)
+		v.required(p+".metric", a.Metric)
+	}
 	if len(a.Dimensions) > MaxAlarmDimensions {
 		v.errf(p+".dimensions", "%d dimensions; at most %d", len(a.Dimensions), MaxAlarmDimensions)
 	}

@@ -24,7 +24,7 @@ func TestCatalog(t *testing.T) {
 	if _, err := LookupJob(JobPosture); err != nil {
 		t.Error(err)
 	}
-	_, err := LookupJob("digest")
+	_, err := LookupJob("defragment")
 	if err == nil || !strings.Contains(err.Error(), "heartbeat, posture") {
 		t.Errorf("unknown job: %v", err)
 	}

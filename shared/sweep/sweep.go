@@ -39,6 +39,12 @@ type Service struct {
 	pub    Publisher
 	logger *slog.Logger
 	now    func() time.Time
+	// events handles resource events a rule sends the sweeper; nil refuses them.
+	events EventHandler
+	// dedup keeps findings already published quiet; nil publishes every one.
+	dedup *findingDedup
+	// audit records each published finding; nil records none.
+	audit auditWriter
 }
 
 // New returns a service running jobs; pub may be nil (findings are returned, not published).
@@ -62,6 +68,9 @@ func (s *Service) Handle(ctx context.Context, payload json.RawMessage) (outcome.
 		return resp, &alert.InputError{Function: "sweeper", Err: err}
 	}
 	resp.Trigger = string(trig.Kind)
+	if trig.Job == nil && s.events != nil && trig.Kind == alert.KindEventBridge {
+		return resp, s.events(ctx, trig)
+	}
 	if trig.Job == nil {
 		return resp, fmt.Errorf("sweeper expects a job request ({\"job\": ...} or a Scheduled Event), got a %s trigger", trig.Kind)
 	}
@@ -77,8 +86,26 @@ func (s *Service) Handle(ctx context.Context, payload json.RawMessage) (outcome.
 	}
 	log.Info("job finished", "findings", len(findings), "duration_ms", s.now().Sub(start).Milliseconds())
 	var errs []error
+	var renotify time.Duration
+	if s.dedup != nil {
+		if renotify, err = s.dedup.periodFor(trig.Job); err != nil {
+			return resp, err
+		}
+	}
+	quiet := 0
 	for _, f := range findings {
 		of := outcome.Finding{Rule: f.Rule, Severity: f.Severity, Title: f.Title, Resource: f.Resource.Name()}
+		if s.dedup != nil && s.pub != nil {
+			seen, err := s.dedup.seen(ctx, f)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			if seen {
+				quiet++
+				continue
+			}
+		}
 		if s.pub != nil {
 			d := alert.Detail{
 				SchemaVersion: alert.DetailSchemaVersion,
@@ -94,9 +121,22 @@ func (s *Service) Handle(ctx context.Context, payload json.RawMessage) (outcome.
 				errs = append(errs, fmt.Errorf("publish finding %s on %s: %w", f.Rule, f.Resource.Name(), err))
 			} else {
 				of.Published = true
+				if s.dedup != nil {
+					if err := s.dedup.mark(ctx, f, renotify); err != nil {
+						errs = append(errs, err)
+					}
+				}
+				if s.audit != nil {
+					if err := s.auditFinding(ctx, f, d.Time); err != nil {
+						errs = append(errs, err)
+					}
+				}
 			}
 		}
 		resp.Findings = append(resp.Findings, of)
+	}
+	if quiet > 0 {
+		log.Info("findings already reported", "quiet", quiet, "renotify_after", renotify.String())
 	}
 	return resp, errors.Join(errs...)
 }
