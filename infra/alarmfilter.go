@@ -149,10 +149,14 @@ func literalPrefix(re string) (string, bool) {
 
 // subscribeRemediator subscribes the remediator to the alarm topic with the
 // filter its rules allow, or not at all when no rule can match an alarm;
-// the choice is noted in the synth output.
+// the choice is a stack output (RemediatorAlarmSubscription), so `cdk deploy`
+// shows it.
 func subscribeRemediator(stack awscdk.Stack, topic awssns.ITopic, fn awslambda.IFunction, rules []config.RemediationRule) alarmFilter {
 	f := remediatorAlarmFilter(rules)
-	awscdk.Annotations_Of(stack).AddInfo(jsii.String("remediator alarm subscription: " + f.Why))
+	awscdk.NewCfnOutput(stack, jsii.String("RemediatorAlarmSubscription"), &awscdk.CfnOutputProps{
+		Description: jsii.String("Which alarms the remediator receives from the alarm topic, and why"),
+		Value:       jsii.String(f.Why),
+	})
 	if !f.Subscribe {
 		return f
 	}
