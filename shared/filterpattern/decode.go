@@ -66,86 +66,9 @@ func (d *decodeJSON) value() (any, bool) {
 	return nil, false
 }
 
-func (d *decodeJSON) object() (any, bool) {
-	if d.depth++; d.depth > maxJSONDepth {
-		return nil, false
-	}
-	defer func() { d.depth-- }()
-	d.i++ // {
-	m := map[string]any{}
-	d.space()
-	if d.i < len(d.s) && d.s[d.i] == '}' {
-		d.i++
-		return m, true
-	}
-	for {
-		d.space()
-		if d.i >= len(d.s) || d.s[d.i] != '"' {
-			return nil, false
-		}
-		k, ok := d.text()
-		if !ok {
-			return nil, false
-		}
-		d.space()
-		if d.i >= len(d.s) || d.s[d.i] != ':' {
-			return nil, false
-		}
-		d.i++
-		v, ok := d.value()
-		if !ok {
-			return nil, false
-		}
-		m[k] = v
-		d.space()
-		if d.i >= len(d.s) {
-			return nil, false
-		}
-		switch d.s[d.i] {
-		case ',':
-			d.i++
-		case '}':
-			d.i++
-			return m, true
-		default:
-			return nil, false
-		}
-	}
-}
+func (d *decodeJSON) object() (any, bool) { return d.projectedObject(wholeProjection) }
 
-func (d *decodeJSON) array() (any, bool) {
-	if d.depth++; d.depth > maxJSONDepth {
-		return nil, false
-	}
-	defer func() { d.depth-- }()
-	d.i++ // [
-	a := []any{}
-	d.space()
-	if d.i < len(d.s) && d.s[d.i] == ']' {
-		d.i++
-		return a, true
-	}
-	for {
-		v, ok := d.value()
-		if !ok {
-			return nil, false
-		}
-		a = append(a, v)
-		d.space()
-		if d.i >= len(d.s) {
-			return nil, false
-		}
-		switch d.s[d.i] {
-		case ',':
-			d.i++
-		case ']':
-			d.i++
-			return a, true
-		default:
-			return nil, false
-		}
-	}
-}
+func (d *decodeJSON) array() (any, bool) { return d.projectedArray(wholeProjection) }
 
 func (d *decodeJSON) number() (any, bool) {
 	start := d.i

@@ -59,6 +59,9 @@ func (p *Projection) Merge(o *Projection) {
 	}
 }
 
+// wholeProjection keeps everything: decoding through it is a full decode.
+var wholeProjection = &Projection{whole: true}
+
 // Whole reports whether the projection keeps everything.
 func (p *Projection) Whole() bool { return p.whole }
 
@@ -128,7 +131,7 @@ func (d *decodeJSON) projectedObject(p *Projection) (any, bool) {
 			return nil, false
 		}
 		d.i++
-		if c := p.children[k]; c != nil {
+		if c := p.Child(k); c != nil {
 			v, ok := d.projected(c)
 			if !ok {
 				return nil, false
