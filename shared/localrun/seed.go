@@ -87,6 +87,9 @@ type Account struct {
 	Table              string
 	Bus                string
 	BusARN             string
+	// SeededAt is when Seed finished: after the log lines were written, so
+	// an alarm replayed as firing then has them in its window.
+	SeededAt time.Time
 }
 
 // Placeholders maps the tokens sample events may use for seeded ids (which
@@ -176,6 +179,7 @@ func Seed(ctx context.Context, cfg aws.Config) (*Account, error) {
 			return nil, fmt.Errorf("seed %s: %w", s.name, err)
 		}
 	}
+	a.SeededAt = time.Now()
 	return a, nil
 }
 

@@ -313,3 +313,47 @@ func TestSeedExamplesUnderTheEmulator(t *testing.T) {
 		})
 	}
 }
+
+// checkDemoLogAlarm checks what the demo wrote for the log-alarm sample
+// (app-warn-burst, replayed as firing when the account was seeded): its
+// Slack message shows exactly the WARN lines Seed wrote to /app/web.
+func checkDemoLogAlarm(t *testing.T, rep *DemoReport) {
+	t.Helper()
+	var want []string
+	for _, l := range DemoLogLines {
+		if strings.HasPrefix(l, "WARN ") {
+			want = append(want, strings.Join(strings.Fields(l), " "))
+		}
+	}
+	for _, fn := range rep.Functions {
+		for _, inv := range fn.Invocations {
+			if fn.Name != "notifier" || inv.Event != "sns-alarm-log-filter.json" || inv.Response == nil {
+				continue
+			}
+			for _, d := range inv.Response.Deliveries {
+				if d.Channel != "slack-file" {
+					continue
+				}
+				loc := d.Location
+				if !filepath.IsAbs(loc) {
+					loc = filepath.Join(repoRoot, loc)
+				}
+				text := slackText(t, loc)
+				if !strings.Contains(text, "*Filter pattern*\n`WARN`") {
+					t.Errorf("demo log alarm message lacks its pattern:\n%s", text)
+				}
+				got := matchedLines(t, text)
+				if len(got) != len(want) {
+					t.Fatalf("demo log alarm shows %q; want the seeded WARN lines %q", got, want)
+				}
+				for i, w := range want {
+					if !strings.HasSuffix(got[i], w) {
+						t.Errorf("demo log alarm line %d = %q, want %q", i, got[i], w)
+					}
+				}
+				return
+			}
+		}
+	}
+	t.Error("the demo wrote no Slack message for notifier/sns-alarm-log-filter.json")
+}
