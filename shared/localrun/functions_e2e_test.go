@@ -87,6 +87,7 @@ func TestRealFunctionsOnEverySample(t *testing.T) {
 	if m := rep.Malformed; m == nil || !m.Rejected || m.Function != "detector" {
 		t.Errorf("malformed sample = %+v; want the detector to reject it", m)
 	}
+	checkDemoLogAlarm(t, rep)
 
 	// What the file channels wrote is what Slack, Teams and email would get.
 	slack, _ := filepath.Glob(filepath.Join(out, "slack-file", "*.json"))

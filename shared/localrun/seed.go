@@ -56,6 +56,7 @@ const (
 var DemoInstanceNames = []string{"web-1", "web-2"}
 
 // DemoLogLines are written to DemoLogGroup: a mix the log alarms can match.
+// Four WARN lines, as many as the log-alarm sample's datapoint (4.0) counts.
 var DemoLogLines = []string{
 	`INFO  GET /health 200 3ms`,
 	`WARN  upstream slow: GET /api/orders took 2300ms`,
@@ -63,6 +64,8 @@ var DemoLogLines = []string{
 	`INFO  GET /api/orders 200 41ms`,
 	`ERROR unhandled exception in /api/cart: NullReference`,
 	`WARN  retrying connection to db-primary (attempt 2)`,
+	`WARN  connection pool 90% busy (45/50)`,
+	`WARN  retrying connection to db-primary (attempt 3)`,
 }
 
 // Account is what Seed created: the ids a demo or a test needs.
@@ -87,6 +90,9 @@ type Account struct {
 	Table              string
 	Bus                string
 	BusARN             string
+	// SeededAt is when Seed finished: after the log lines were written, so
+	// an alarm replayed as firing then has them in its window.
+	SeededAt time.Time
 }
 
 // Placeholders maps the tokens sample events may use for seeded ids (which
@@ -176,6 +182,7 @@ func Seed(ctx context.Context, cfg aws.Config) (*Account, error) {
 			return nil, fmt.Errorf("seed %s: %w", s.name, err)
 		}
 	}
+	a.SeededAt = time.Now()
 	return a, nil
 }
 
