@@ -133,7 +133,7 @@ func TestPostureUnderTheEmulator(t *testing.T) {
 		}
 		got := runPosture(t, bin, m, nil)
 		want := []string{sweep.RuleBucketNoPAB, sweep.RuleSubscriptionMissing, sweep.RuleEBSDefaultEncryption, sweep.RuleGuardDutyOff,
-			sweep.RuleRootNoMFA, sweep.RuleOpenAdminPort, sweep.RuleSuiteRulesMissing, sweep.RuleTrailNotLogging, sweep.RuleTrailSingleRegion}
+			sweep.RuleRootNoMFA, sweep.RuleOpenAdminPort, sweep.RuleSuiteRulesMissing, sweep.RuleTrailNotLogging, sweep.RuleTrailNoValidation, sweep.RuleTrailSingleRegion}
 		slices.Sort(want)
 		if !slices.Equal(got, want) {
 			t.Errorf("findings:\n got %q\nwant %q", got, want)
@@ -152,7 +152,8 @@ func TestPostureUnderTheEmulator(t *testing.T) {
 				BlockPublicPolicy: aws.Bool(true), RestrictPublicBuckets: aws.Bool(true)}}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ct.CreateTrail(ctx, &cloudtrail.CreateTrailInput{Name: aws.String("org"), S3BucketName: aws.String("trail-bucket"), IsMultiRegionTrail: aws.Bool(true)}); err != nil {
+		if _, err := ct.CreateTrail(ctx, &cloudtrail.CreateTrailInput{Name: aws.String("org"), S3BucketName: aws.String("trail-bucket"), IsMultiRegionTrail: aws.Bool(true),
+			EnableLogFileValidation: aws.Bool(true)}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := ct.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: aws.String("org")}); err != nil {

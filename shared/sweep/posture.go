@@ -26,6 +26,7 @@ const (
 	RuleTrailNotLogging   = "posture.cloudtrail-not-logging"
 	RuleTrailSingleRegion = "posture.cloudtrail-single-region"
 	RuleNoTrail           = "posture.cloudtrail-missing"
+	RuleTrailNoValidation = "posture.cloudtrail-no-log-validation"
 )
 
 type securityGroupLister interface {
@@ -185,6 +186,14 @@ func trails(ctx context.Context, c PostureClients) ([]Finding, error) {
 				Rule: RuleTrailNotLogging, Severity: alert.SeverityCritical,
 				Title:       fmt.Sprintf("Trail %s is not logging", res.ID),
 				Description: "Someone stopped logging (or it never started): activity goes unrecorded.",
+				Resource:    res,
+			})
+		}
+		if !aws.ToBool(t.LogFileValidationEnabled) {
+			out = append(out, Finding{
+				Rule: RuleTrailNoValidation, Severity: alert.SeverityMedium,
+				Title:       fmt.Sprintf("Trail %s does not validate its log files", res.ID),
+				Description: "Without digest files, changed or deleted log files go unnoticed (CIS 3.2); turn on log file validation.",
 				Resource:    res,
 			})
 		}

@@ -90,7 +90,9 @@ func bucket(t *testing.T, s *s3.Client, name string, block bool) {
 func trail(t *testing.T, c *cloudtrail.Client, s *s3.Client, name string, multiRegion, logging bool) {
 	t.Helper()
 	bucket(t, s, name+"-logs", true)
-	if _, err := c.CreateTrail(t.Context(), &cloudtrail.CreateTrailInput{Name: aws.String(name), S3BucketName: aws.String(name + "-logs"), IsMultiRegionTrail: aws.Bool(multiRegion)}); err != nil {
+	// Clean trails validate their log files; the problem trail (not logging, one region) does not.
+	if _, err := c.CreateTrail(t.Context(), &cloudtrail.CreateTrailInput{Name: aws.String(name), S3BucketName: aws.String(name + "-logs"),
+		IsMultiRegionTrail: aws.Bool(multiRegion), EnableLogFileValidation: aws.Bool(multiRegion && logging)}); err != nil {
 		t.Fatal(err)
 	}
 	if logging {
@@ -132,6 +134,7 @@ func TestPostureFindsEachProblem(t *testing.T) {
 		RuleOpenAdminPort + " " + rdp,
 		RuleOpenAdminPort + " " + ssh,
 		RuleTrailNotLogging + " stopped",
+		RuleTrailNoValidation + " stopped",
 		RuleTrailSingleRegion + " stopped",
 	}
 	slices.Sort(want)
