@@ -66,6 +66,7 @@ func NewPatternEngine(d config.Detection, now func() time.Time) (*PatternEngine,
 	var errs []error
 	ruleFrom := e.ids
 	loaded := map[string]bool{}
+	burst := map[string]bool{}
 	for i, name := range d.Packs {
 		if loaded[name] {
 			continue
@@ -77,6 +78,13 @@ func NewPatternEngine(d config.Detection, now func() time.Time) (*PatternEngine,
 			continue
 		}
 		for _, r := range pk.Rules {
+			if r.Threshold != nil {
+				// A burst rule: the threshold engine counts its matches
+				// (NewThresholds); its id is still taken.
+				ruleFrom[r.ID] = "pack " + name
+				burst[r.ID] = true
+				continue
+			}
 			p, err := r.Compile()
 			if err != nil {
 				errs = append(errs, fmt.Errorf("detection.packs[%d] (%s): %w", i, name, err))
@@ -103,6 +111,12 @@ func NewPatternEngine(d config.Detection, now func() time.Time) (*PatternEngine,
 		ruleFrom[r.ID] = fmt.Sprintf("detection.rules[%d]", i)
 		e.add(patternRule{id: r.ID, title: r.Title, severity: r.Severity, description: r.Description, match: p.MatchEvent,
 			literals: p.Literals, paths: p.Paths})
+	}
+	// Burst rule ids stop custom rules reusing them above, but HasRule
+	// must not report them: no threshold may count a rule the engine does
+	// not run, and NewThresholds refuses ids the engine has.
+	for id := range burst {
+		delete(e.ids, id)
 	}
 	// Suppressions are the Service's (see Suppressor), which counts what
 	// they drop; e.suppressions stays empty.

@@ -48,8 +48,8 @@ type threshold struct {
 	selections                       []string // all-of correlations: one counter slot each
 }
 
-// NewThresholds compiles the config's thresholds and the aggregating Sigma
-// rules. known reports whether a rule id exists (a threshold's rule must);
+// NewThresholds compiles the config's thresholds, the burst rules of the
+// packs the config enables and the aggregating Sigma rules. known reports whether a rule id exists (a threshold's rule must);
 // every problem is reported at once.
 func NewThresholds(d config.Detection, aggregating []*sigma.Rule, known func(id string) bool) (*Thresholds, error) {
 	th := &Thresholds{}
@@ -82,6 +82,11 @@ func NewThresholds(d config.Detection, aggregating []*sigma.Rule, known func(id 
 			}
 			t.pattern = p
 		}
+		th.add(t)
+	}
+	pts, perrs := packThresholds(d)
+	errs = append(errs, perrs...)
+	for _, t := range pts {
 		th.add(t)
 	}
 	for _, r := range aggregating {

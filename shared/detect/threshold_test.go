@@ -138,7 +138,11 @@ func hasLink(links []alert.Link, title, contains string) bool {
 // The threshold's pattern runs in the thresholds themselves (no engine)
 // or, moved there by AddThresholdPatterns, in the rule engine; both count
 // the same, and the engine's internal rule never becomes a finding.
+//
+// The threshold is the attack pack's burst rule (the example config's
+// copy gave way to it).
 func TestConsoleLoginFailureThresholdPerSourceIP(t *testing.T) {
+	packDetection := config.Detection{Packs: []string{config.PackAttack}, DedupWindow: "1h"}
 	for _, withEngine := range []bool{false, true} {
 		t.Run(map[bool]string{false: "thresholds decode", true: "engine decodes"}[withEngine], func(t *testing.T) {
 			base := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
@@ -146,14 +150,14 @@ func TestConsoleLoginFailureThresholdPerSourceIP(t *testing.T) {
 			pub := &capture{}
 			var engine Engine
 			if withEngine {
-				e, err := NewPatternEngine(config.Detection{}, nil)
+				e, err := NewPatternEngine(packDetection, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
 				engine = e
 			}
 			var logs strings.Builder
-			svc, _ := thresholdService(t, exampleThresholds(t), engine, pub, &now)
+			svc, _ := thresholdService(t, packDetection, engine, pub, &now)
 			svc.logger = slog.New(slog.NewJSONHandler(&logs, nil))
 			failed := func(ip string, i int) []byte {
 				return trailRecord(t, base.Add(time.Duration(i)*time.Second), map[string]any{
@@ -170,7 +174,7 @@ func TestConsoleLoginFailureThresholdPerSourceIP(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := findingRules(resp); !slices.Equal(got, []string{"console-login-failures"}) ||
+			if got := findingRules(resp); !slices.Equal(got, []string{"attack.credential-access.console-login-failure-burst"}) ||
 				!strings.Contains(pub.details[0].Description, "source ip 198.51.100.2") || pub.details[0].Count != 3 {
 				t.Fatalf("findings = %+v / %+v", resp.Findings, pub.details)
 			}

@@ -143,15 +143,6 @@ func TestDetectorBinaryPublishesFindings(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(`version: 1
 detection:
   packs: [attack]
-  thresholds:
-    - id: console-login-failures
-      title: Console sign-in failures from one address
-      severity: high
-      pattern: '{ ($.eventName = "ConsoleLogin") && ($.errorMessage = "Failed authentication") }'
-      count: 3
-      window: 5m
-      key: source_ip
-      technique: T1110
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +178,7 @@ detection:
 		t.Fatal(err)
 	}
 	rules := sink.rules()
-	for _, want := range []string{"attack.defense-evasion.cloudtrail-stopped", "console-login-failures"} {
+	for _, want := range []string{"attack.defense-evasion.cloudtrail-stopped", "attack.credential-access.console-login-failure-burst"} {
 		if !slices.Contains(rules, want) {
 			t.Errorf("findings on the bus %v lack %s", rules, want)
 		}
@@ -196,7 +187,7 @@ detection:
 		t.Errorf("%d PutEvents calls for %d findings, want one batch", sink.calls, len(rules))
 	}
 	for _, d := range sink.findings {
-		if d.Rule == "console-login-failures" && (d.Count != 3 || d.Technique != "T1110" || d.Record.SourceIP != "198.51.100.77") {
+		if d.Rule == "attack.credential-access.console-login-failure-burst" && (d.Count != 3 || d.Technique != "T1110" || d.Record.SourceIP != "198.51.100.77") {
 			t.Errorf("threshold finding = %+v", d)
 		}
 		if d.Rule == "attack.defense-evasion.cloudtrail-stopped" && d.Technique != "T1562.008" {

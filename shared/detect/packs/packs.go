@@ -52,6 +52,10 @@ type Rule struct {
 	// Pattern is the CloudWatch Logs filter pattern over the CloudTrail
 	// record: the same text a metric filter would use.
 	Pattern string `yaml:"pattern"`
+	// Threshold, when set, makes the rule a burst rule: its pattern selects
+	// the records the detector's threshold engine counts, and only reaching
+	// the count within the window gives a finding.
+	Threshold *Threshold `yaml:"threshold"`
 	// Tests are CloudTrail records the pattern must and must not match.
 	Tests Tests `yaml:"tests"`
 }
@@ -144,6 +148,11 @@ func (r *Rule) check() error {
 	if r.Pattern != "" {
 		if _, err := filterpattern.Compile(r.Pattern); err != nil {
 			errs = append(errs, fmt.Errorf("pattern: %w", err))
+		}
+	}
+	if r.Threshold != nil {
+		if err := r.Threshold.check(); err != nil {
+			errs = append(errs, fmt.Errorf("threshold: %w", err))
 		}
 	}
 	return errors.Join(errs...)

@@ -129,6 +129,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("name: x\nrules:\n" + goodRule + "    tests: {match: [{a: *b}]}\n"))
 	f.Add([]byte("name: x\nrules: [{id: 1, severity: [low]}]\n"))
 	f.Add([]byte("- a\n- b\n"))
+	f.Add([]byte("name: x\nrules:\n" + goodRule + "    threshold: {count: 3, window: 5m, key: principal}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := Parse(data)
 		if err != nil {
@@ -137,6 +138,11 @@ func FuzzParse(f *testing.F) {
 		for _, r := range p.Rules {
 			if _, err := r.Compile(); err != nil {
 				t.Errorf("accepted rule %s does not compile: %v", r.ID, err)
+			}
+			if r.Threshold != nil {
+				if d, err := r.Threshold.Duration(); err != nil || d <= 0 || r.Threshold.Count < 1 {
+					t.Errorf("accepted rule %s has threshold %+v (%v, %v)", r.ID, r.Threshold, d, err)
+				}
 			}
 			for _, rec := range append(slices.Clone(r.Tests.Match), r.Tests.NoMatch...) {
 				_, _ = rec.JSON()
