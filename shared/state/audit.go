@@ -72,25 +72,30 @@ func (s *Store) PutAuditAt(ctx context.Context, r AuditRecord) error {
 	return nil
 }
 
-// GetAudit reads the audit record PutAuditAt wrote for kind, id and at.
-func (s *Store) GetAudit(ctx context.Context, kind, id string, at time.Time) (AuditRecord, bool, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.table),
-		ConsistentRead: aws.Bool(true),
-		Key: map[string]types.AttributeValue{
-			AttrPK: &types.AttributeValueMemberS{Value: PK(Audit, kind+"#"+id)},
-			AttrSK: &types.AttributeValueMemberS{Value: at.UTC().Format(time.RFC3339Nano)},
+// FindAudit returns the earliest audit record of kind and id, whatever its
+// time: a writer that keys records by trigger finds what an earlier
+// attempt wrote, and rewrites it in place (PutAuditAt with its time).
+func (s *Store) FindAudit(ctx context.Context, kind, id string) (AuditRecord, bool, error) {
+	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:                aws.String(s.table),
+		ConsistentRead:           aws.Bool(true),
+		KeyConditionExpression:   aws.String("#pk = :pk"),
+		ExpressionAttributeNames: map[string]string{"#pk": AttrPK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: PK(Audit, kind+"#"+id)},
 		},
+		ScanIndexForward: aws.Bool(true),
+		Limit:            aws.Int32(1),
 	})
 	if err != nil {
-		return AuditRecord{}, false, fmt.Errorf("get audit %s/%s: %w", kind, id, err)
+		return AuditRecord{}, false, fmt.Errorf("find audit %s/%s: %w", kind, id, err)
 	}
-	if out.Item == nil {
+	if len(out.Items) == 0 {
 		return AuditRecord{}, false, nil
 	}
-	r, err := auditFromItem(out.Item)
+	r, err := auditFromItem(out.Items[0])
 	if err != nil {
-		return AuditRecord{}, false, fmt.Errorf("get audit %s/%s: %w", kind, id, err)
+		return AuditRecord{}, false, fmt.Errorf("find audit %s/%s: %w", kind, id, err)
 	}
 	return r, true, nil
 }

@@ -35,12 +35,20 @@ func TestPutAuditAtReplacesOnRewrite(t *testing.T) {
 	if len(got) != 1 || got[0].ID != "sns-1#alarm-a" || got[0].Fields["outcome"] != "sent" || !got[0].Time.Equal(at) {
 		t.Fatalf("records after a rewrite = %+v, want the one record, replaced", got)
 	}
-	r, found, err := s.GetAudit(ctx, "notification", "sns-1#alarm-a", at)
-	if err != nil || !found || r.Fields["outcome"] != "sent" || r.Kind != "notification" {
-		t.Errorf("GetAudit = %+v, %v, %v", r, found, err)
+	// A later record of the same id: FindAudit still returns the first.
+	later := AuditRecord{Kind: "notification", ID: "sns-1#alarm-a", Time: at.Add(time.Minute), Fields: map[string]string{"outcome": "later"}}
+	if err := s.PutAuditAt(ctx, later); err != nil {
+		t.Fatal(err)
 	}
-	if _, found, err := s.GetAudit(ctx, "notification", "sns-1#alarm-a", at.Add(time.Second)); err != nil || found {
-		t.Errorf("GetAudit at another time = %v, %v; want not found", found, err)
+	r, found, err := s.FindAudit(ctx, "notification", "sns-1#alarm-a")
+	if err != nil || !found || r.Fields["outcome"] != "sent" || r.Kind != "notification" || r.ID != "sns-1#alarm-a" || !r.Time.Equal(at) {
+		t.Errorf("FindAudit = %+v, %v, %v", r, found, err)
+	}
+	if _, found, err := s.FindAudit(ctx, "notification", "sns-2#alarm-a"); err != nil || found {
+		t.Errorf("FindAudit of another id = %v, %v; want not found", found, err)
+	}
+	if _, found, err := s.FindAudit(ctx, "finding", "sns-1#alarm-a"); err != nil || found {
+		t.Errorf("FindAudit of another kind = %v, %v; want not found", found, err)
 	}
 
 	err = s.PutAuditAt(ctx, AuditRecord{Kind: "notification", ID: "x"})
