@@ -127,3 +127,7 @@ fuzz: ## Run every fuzz target for FUZZTIME each
 .PHONY: clean
 clean: ## Remove generated files
 	rm -rf build cdk.out out
+
+.PHONY: audit
+audit: $(WK) ## List the audit records of your deployed stack: make audit ARGS='-since 7d -kind finding' [STACK=Watchkeeper]
+	@$(WK) audit $(value ARGS) -stack $(STACK)

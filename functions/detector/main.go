@@ -72,7 +72,8 @@ func main() {
 		db := dynamodb.NewFromConfig(rt.AWS)
 		opts = append(opts,
 			detect.WithThresholds(thresholds, state.NewWindowCounter(db, rt.Env.Table)),
-			detect.WithDedup(state.NewFindingDedup(db, rt.Env.Table), dedupWindow))
+			detect.WithDedup(state.NewFindingDedup(db, rt.Env.Table), dedupWindow),
+			detect.WithAudit(state.NewStore(db, rt.Env.Table, time.Now)))
 	} else if thresholds.Len() > 0 {
 		rt.Logger.Warn("no state table: thresholds and finding dedup are off", "thresholds", thresholds.Len())
 	}

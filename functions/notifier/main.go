@@ -96,7 +96,8 @@ func main() {
 	if store != nil {
 		silencer := silence.NewSilencer(windows, silence.NewTable(db, rt.Env.Table, time.Now), silence.WithLogger(rt.Logger))
 		svc, err = dispatch.New(rt.Config, chans, store, rt.Logger, enrich,
-			dispatch.WithSilencer(silencer, store), dispatch.WithAlertState(store, time.Now))
+			dispatch.WithSilencer(silencer, store), dispatch.WithAlertState(store, time.Now),
+			dispatch.WithNotificationAudit(store, time.Now))
 	} else {
 		rt.Logger.Warn("no state table configured: alerts are not deduplicated, Slack messages are not threaded, only maintenance windows silence alerts")
 		svc, err = dispatch.New(rt.Config, chans, nil, rt.Logger, enrich, dispatch.WithSilencer(silence.NewSilencer(windows, nil), nil))

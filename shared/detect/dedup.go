@@ -168,6 +168,7 @@ func (s *Service) publish(ctx context.Context, ps []*pendingFinding, resp *outco
 			}
 		}
 	}
+	s.auditPublished(ctx, ps, failed)
 	return errs
 }
 

@@ -61,6 +61,8 @@ type Service struct {
 	suppressor    *Suppressor
 	catalog       Catalog
 	trailLogGroup string
+	// audit keeps a record of each published finding (audit.go).
+	audit FindingAuditor
 }
 
 // New returns the detector service. engine and pub may be nil; opts add

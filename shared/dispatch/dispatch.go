@@ -47,6 +47,8 @@ type Service struct {
 	audit     Auditor
 	// life keeps alert state, inhibition, groups and reminders (lifecycle.go).
 	life lifecycle
+	// alertAudit keeps one audit record per alert handled (audit.go).
+	alertAudit *notificationAudit
 }
 
 // Option configures a Service.
@@ -112,7 +114,11 @@ func (s *Service) Handle(ctx context.Context, payload json.RawMessage) (outcome.
 		resp.Alerts = append(resp.Alerts, outcome.Alert{
 			ID: a.ID, Source: a.Source, State: string(a.State), Severity: a.Severity, Title: a.Title,
 		})
-		ds, dup, skipped, err := s.process(ctx, a)
+		actx, note := withAuditNote(ctx)
+		ds, dup, skipped, err := s.process(actx, a)
+		if !note.written {
+			s.alertAudit.record(ctx, handled{alert: a, deliveries: ds, skipped: skipped, err: err}, s.logger.With("alert", a.ID, "key", a.Key))
+		}
 		if skipped != "" {
 			resp.Skipped = skipped
 		}

@@ -122,10 +122,13 @@ func (s *Service) inhibited(ctx context.Context, a alert.Alert, matches []route.
 		Fields: map[string]string{
 			"alert": a.ID, "state": string(a.State), "title": a.Title, "status": StatusInhibited,
 			"inhibited_by": src.ID, "inhibited_by_title": src.Title, "inhibit_rule": fmt.Sprint(rule),
+			// What the weekly digest counts by.
+			"severity": a.Severity, "outcome": StatusInhibited, "account": a.Labels[alert.LabelAccount], "region": a.Labels[alert.LabelRegion],
 		},
 	})
 	if err != nil {
 		return out, fmt.Errorf("audit inhibited alert %s: %w", a.ID, err)
 	}
+	noteAudited(ctx)
 	return out, nil
 }

@@ -100,6 +100,8 @@ func (s *Service) deliverSilenced(ctx context.Context, a alert.Alert, matches []
 		"reason":       reason,
 		"receivers":    strings.Join(receivers, ","),
 		"channels":     strings.Join(channels, ","),
+		"account":      a.Labels[alert.LabelAccount],
+		"region":       a.Labels[alert.LabelRegion],
 	}
 	if m.Comment != "" {
 		fields["comment"] = m.Comment
@@ -115,6 +117,7 @@ func (s *Service) deliverSilenced(ctx context.Context, a alert.Alert, matches []
 		log.Error("could not record the silenced alert", "err", err)
 		return out, fmt.Errorf("record silenced alert %s: %w", a.ID, err)
 	}
+	noteAudited(ctx)
 	return out, nil
 }
 

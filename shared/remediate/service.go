@@ -1,6 +1,7 @@
 package remediate
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -524,6 +525,8 @@ func (s *Service) record(ctx context.Context, log *slog.Logger, a *alert.Alert, 
 			"rule": d.rule, "action": d.action, "resource": rem.Resource, "mode": d.mode,
 			"outcome": d.outcome, "detail": d.detail, "undo": d.undo, "guardrail": d.guardrail,
 			"alert_id": a.ID, "trigger_key": a.Key, "target_from": d.target.From, "resource_arn": d.target.ARN,
+			// The weekly digest counts remediations by account and severity.
+			"severity": a.Severity, "account": cmp.Or(d.target.Account, a.Labels[alert.LabelAccount]),
 		}
 		for k, v := range fields {
 			if v == "" {

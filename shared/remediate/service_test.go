@@ -185,7 +185,7 @@ func TestServiceAlarmScalesASG(t *testing.T) {
 			f := recs[0].Fields
 			if recs[0].Kind != AuditKind || f["rule"] != "scale-web" || f["action"] != "asg-adjust-capacity" || f["resource"] != "web-asg" ||
 				f["mode"] != tc.mode || f["outcome"] != tc.outcome || f["detail"] != "desired 2 → 4 (max 6)" || f["undo"] != tc.wantUndo ||
-				f["target_from"] != "dimension AutoScalingGroupName" {
+				f["target_from"] != "dimension AutoScalingGroupName" || f["severity"] != "high" || f["account"] != "123456789012" {
 				t.Errorf("audit record = %+v", recs[0])
 			}
 			if got := h.bus.outcomes(); !slices.Equal(got, []string{"scale-web:" + tc.outcome}) {

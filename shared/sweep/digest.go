@@ -93,6 +93,10 @@ type Digest struct {
 	Kinds map[string]int
 	// Outcomes totals remediation decisions by outcome (applied, planned, …).
 	Outcomes map[string]int
+	// Notifications totals the notifier's records by outcome (sent, failed,
+	// silenced, duplicate, …). Duplicates (the same alert change through a
+	// second trigger) are counted here only, not in Counts or Kinds.
+	Notifications map[string]int
 	// Rules are the rules with most records, most first (at most ten).
 	Rules []DigestCount
 	// Chart is a PNG of the suite's own metrics over the period, if drawn.
@@ -108,11 +112,19 @@ const maxDigestRules = 10
 
 // BuildDigest counts records by kind, account and severity.
 func BuildDigest(records []state.AuditRecord, from, to time.Time) *Digest {
-	d := &Digest{From: from.UTC(), To: to.UTC(), Kinds: map[string]int{}, Outcomes: map[string]int{}}
+	d := &Digest{From: from.UTC(), To: to.UTC(), Kinds: map[string]int{}, Outcomes: map[string]int{}, Notifications: map[string]int{}}
 	counts := map[DigestCount]int{}
 	rules := map[DigestCount]int{}
 	for _, r := range records {
-		kind := cmp.Or(r.Kind, "unknown")
+		kind := digestKind(r)
+		if kind == auditKindNotification {
+			// Silence and inhibition records say "status" in older records.
+			o := cmp.Or(r.Fields["outcome"], r.Fields["status"], "-")
+			d.Notifications[o]++
+			if o == notificationDuplicate {
+				continue
+			}
+		}
 		key := DigestCount{Kind: kind, Account: recordAccount(r), Severity: cmp.Or(alert.NormalizeSeverity(r.Fields["severity"]), "-")}
 		counts[key]++
 		d.Kinds[kind]++
@@ -141,6 +153,33 @@ func BuildDigest(records []state.AuditRecord, from, to time.Time) *Digest {
 		d.Rules = d.Rules[:maxDigestRules]
 	}
 	return d
+}
+
+// Audit record kinds and values the digest reads, as the notifier
+// (shared/dispatch) and the detector (shared/detect) write them.
+const (
+	auditKindNotification = "notification"
+	notificationDuplicate = "duplicate"
+	// Digest kinds of findings by who found them.
+	digestKindDetectorFinding = "detector finding"
+	digestKindSweeperFinding  = "sweeper finding"
+)
+
+// digestKind is what the digest counts a record as: its kind, with
+// findings split by source. A finding without a source is the sweeper's,
+// the only writer of findings before the detector audited its own.
+func digestKind(r state.AuditRecord) string {
+	kind := cmp.Or(r.Kind, "unknown")
+	if kind != AuditKindFinding {
+		return kind
+	}
+	switch r.Fields["source"] {
+	case alert.SourceDetector:
+		return digestKindDetectorFinding
+	case alert.SourceSweeper, "":
+		return digestKindSweeperFinding
+	}
+	return kind
 }
 
 // recordAccount is the account a record is about: its account field, or
@@ -176,12 +215,18 @@ func (d *Digest) Text() string {
 	}
 	b.WriteString("\nTotals\n")
 	for _, k := range slices.Sorted(maps.Keys(d.Kinds)) {
-		fmt.Fprintf(&b, "  %-14s %5d\n", k, d.Kinds[k])
+		fmt.Fprintf(&b, "  %-16s %5d\n", k, d.Kinds[k])
 	}
 	if len(d.Outcomes) > 0 {
 		b.WriteString("\nRemediations by outcome\n")
 		for _, o := range slices.Sorted(maps.Keys(d.Outcomes)) {
-			fmt.Fprintf(&b, "  %-14s %5d\n", o, d.Outcomes[o])
+			fmt.Fprintf(&b, "  %-16s %5d\n", o, d.Outcomes[o])
+		}
+	}
+	if len(d.Notifications) > 0 {
+		b.WriteString("\nNotifications by outcome\n")
+		for _, o := range slices.Sorted(maps.Keys(d.Notifications)) {
+			fmt.Fprintf(&b, "  %-16s %5d\n", o, d.Notifications[o])
 		}
 	}
 	b.WriteString("\nBy account and severity\n")

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"flag"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -20,6 +21,8 @@ import (
 
 	"github.com/watchkeeper/watchkeeper/shared/alert"
 	"github.com/watchkeeper/watchkeeper/shared/config"
+	"github.com/watchkeeper/watchkeeper/shared/detect"
+	"github.com/watchkeeper/watchkeeper/shared/dispatch"
 	"github.com/watchkeeper/watchkeeper/shared/notify/render"
 	"github.com/watchkeeper/watchkeeper/shared/state"
 )
@@ -57,15 +60,41 @@ func seedAudit(t *testing.T, store *state.Store) {
 		// Outside the week: the day before it and the morning of the run.
 		{Kind: "finding", ID: "old", Time: day(22, 23), Fields: map[string]string{"rule": "posture.root-no-mfa", "severity": "high", "account": "123456789012"}},
 		{Kind: "finding", ID: "today", Time: day(30, 1), Fields: map[string]string{"rule": "posture.root-no-mfa", "severity": "high", "account": "123456789012"}},
-		// The week.
-		{Kind: "finding", ID: "f1", Time: day(23, 0), Fields: map[string]string{"rule": "posture.sg-open-admin-port", "severity": "high", "account": "123456789012"}},
-		{Kind: "finding", ID: "f2", Time: day(24, 12), Fields: map[string]string{"rule": "posture.sg-open-admin-port", "severity": "high", "account": "123456789012"}},
-		{Kind: "finding", ID: "f3", Time: day(25, 8), Fields: map[string]string{"rule": "cis.3.1-unauthorized-api-calls", "severity": "medium", "account": "111122223333"}},
+		// The week. Sweeper findings (one from before findings carried a source).
+		{Kind: "finding", ID: "f1", Time: day(23, 0), Fields: map[string]string{"rule": "posture.sg-open-admin-port", "severity": "high", "account": "123456789012", "source": alert.SourceSweeper}},
+		{Kind: "finding", ID: "f2", Time: day(24, 12), Fields: map[string]string{"rule": "posture.sg-open-admin-port", "severity": "high", "account": "123456789012", "source": alert.SourceSweeper}},
 		{Kind: "finding", ID: "f4", Time: day(29, 23), Fields: map[string]string{"rule": "<script>alert(1)</script>", "severity": "critical", "account": "111122223333"}},
+		// Detector findings, with the fields shared/detect writes.
+		{Kind: detect.AuditKindFinding, ID: "cis.3.1-unauthorized-api-calls#evt-1", Time: day(25, 8), Fields: map[string]string{
+			"rule": "cis.3.1-unauthorized-api-calls", "severity": "medium", "account": "111122223333", "region": "eu-west-1",
+			"source": alert.SourceDetector, "actor": "arn:aws:iam::111122223333:user/mallory", "event_name": "DescribeInstances", "event_id": "evt-1"}},
+		{Kind: detect.AuditKindFinding, ID: "attack.stop-logging#evt-2", Time: day(24, 3), Fields: map[string]string{
+			"rule": "attack.stop-logging", "severity": "critical", "technique": "T1562.008", "account": "123456789012", "region": "eu-west-1",
+			"source": alert.SourceDetector, "actor": "arn:aws:iam::123456789012:user/alice", "event_name": "StopLogging", "event_id": "evt-2"}},
+		{Kind: detect.AuditKindFinding, ID: "attack.stop-logging#evt-3", Time: day(27, 3), Fields: map[string]string{
+			"rule": "attack.stop-logging", "severity": "critical", "technique": "T1562.008", "account": "123456789012", "region": "us-east-1",
+			"source": alert.SourceDetector, "actor": "arn:aws:iam::123456789012:user/alice", "event_name": "StopLogging", "event_id": "evt-3"}},
 		{Kind: "remediation", ID: "r1", Time: day(24, 13), Fields: map[string]string{"rule": "close-ssh", "outcome": "applied", "resource_arn": "arn:aws:ec2:us-east-1:123456789012:security-group/sg-1"}},
 		{Kind: "remediation", ID: "r2", Time: day(26, 9), Fields: map[string]string{"rule": "close-ssh", "outcome": "planned", "resource": "sg-2"}},
+		{Kind: "remediation", ID: "r3", Time: day(26, 10), Fields: map[string]string{"rule": "close-ssh", "outcome": "applied", "severity": "high", "account": "111122223333"}},
 		{Kind: "notification", ID: "n1", Time: day(27, 10), Fields: map[string]string{"rule": "web-cpu-high", "severity": "high", "account": "123456789012"}},
 		{Kind: "notification", ID: "n2", Time: day(28, 10), Fields: map[string]string{"rule": "web-cpu-high", "severity": "info", "account": "123456789012"}},
+		// Notifications as the notifier writes them: one per alert and trigger.
+		{Kind: dispatch.AuditKindNotification, ID: dispatch.NotificationAuditID("sns-1", "alarm-web-5xx"), Time: day(26, 14), Fields: map[string]string{
+			"alert_id": "alarm-web-5xx", "rule": "web-5xx", "state": "ALARM", "severity": "critical", "account": "123456789012", "source": alert.SourceAlarm,
+			"channels": "chat,pager", "channel_status": "ops/chat=sent,oncall/pager=sent", "outcome": dispatch.OutcomeSent}},
+		// The same change through the alarm's direct Lambda action: not counted again.
+		{Kind: dispatch.AuditKindNotification, ID: dispatch.NotificationAuditID("alarm-action-1", "alarm-web-5xx"), Time: day(26, 14), Fields: map[string]string{
+			"alert_id": "alarm-web-5xx", "rule": "web-5xx", "state": "ALARM", "severity": "critical", "account": "123456789012", "source": alert.SourceAlarm,
+			"channel_status": "ops/chat=duplicate,oncall/pager=duplicate", "outcome": dispatch.OutcomeDuplicate}},
+		{Kind: dispatch.AuditKindNotification, ID: dispatch.NotificationAuditID("sns-2", "alarm-db-cpu"), Time: day(27, 1), Fields: map[string]string{
+			"alert_id": "alarm-db-cpu", "rule": "db-cpu", "state": "ALARM", "severity": "medium", "account": "111122223333", "source": alert.SourceAlarm,
+			"channel_status": "ops/chat=failed", "outcome": dispatch.OutcomeFailed}},
+		// Silenced and inhibited alerts keep their own records.
+		{Kind: dispatch.AuditKindNotification, ID: "alarm-db-cpu#OK#silenced", Time: day(27, 2), Fields: map[string]string{
+			"alert_id": "alarm-db-cpu", "state": "OK", "severity": "medium", "account": "111122223333", "outcome": dispatch.StatusSilenced}},
+		{Kind: dispatch.AuditKindNotification, ID: "inhibited#alarm-web-latency#ALARM#sns-3", Time: day(26, 14), Fields: map[string]string{
+			"alert": "alarm-web-latency", "state": "ALARM", "severity": "high", "account": "123456789012", "status": dispatch.StatusInhibited}},
 	}
 	for _, r := range records {
 		if err := store.PutAudit(t.Context(), r); err != nil {
@@ -142,8 +171,18 @@ func TestDigestFromTheTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := BuildDigest(records, time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC))
-	if d.Kinds["finding"] != 4 || d.Kinds["remediation"] != 2 || d.Kinds["notification"] != 2 {
-		t.Errorf("kinds = %v", d.Kinds)
+	wantKinds := map[string]int{"sweeper finding": 3, "detector finding": 3, "remediation": 3, "notification": 6}
+	if !maps.Equal(d.Kinds, wantKinds) {
+		t.Errorf("kinds = %v, want %v", d.Kinds, wantKinds)
+	}
+	wantNotes := map[string]int{"-": 2, "sent": 1, "duplicate": 1, "failed": 1, "silenced": 1, "inhibited": 1}
+	if !maps.Equal(d.Notifications, wantNotes) {
+		t.Errorf("notifications by outcome = %v, want %v", d.Notifications, wantNotes)
+	}
+	if !slices.Contains(d.Counts, DigestCount{Kind: "detector finding", Account: "123456789012", Severity: "critical", Count: 2}) ||
+		!slices.Contains(d.Counts, DigestCount{Kind: "notification", Account: "123456789012", Severity: "critical", Count: 1}) ||
+		!slices.Contains(d.Counts, DigestCount{Kind: "remediation", Account: "111122223333", Severity: "high", Count: 1}) {
+		t.Errorf("counts = %+v", d.Counts)
 	}
 	golden(t, "digest.golden.txt", []byte(d.Text()))
 	_, text, html := render.Email(d.Alert("Watchkeeper"), render.Options{MaxLogLines: digestMaxLines})
@@ -218,6 +257,29 @@ func TestDigestParams(t *testing.T) {
 		}
 		if err != nil || days != tc.days || !slices.Equal(chans, tc.chans) {
 			t.Errorf("%v: %d %q %v", tc.params, days, chans, err)
+		}
+	}
+}
+
+// The digest reads the kinds and outcomes the writers write.
+func TestDigestReadsWhatTheWritersWrite(t *testing.T) {
+	if auditKindNotification != dispatch.AuditKindNotification || notificationDuplicate != dispatch.OutcomeDuplicate ||
+		AuditKindFinding != detect.AuditKindFinding {
+		t.Errorf("digest constants drifted from shared/dispatch and shared/detect")
+	}
+	for _, tc := range []struct {
+		r    state.AuditRecord
+		want string
+	}{
+		{state.AuditRecord{Kind: detect.AuditKindFinding, Fields: map[string]string{"source": alert.SourceDetector}}, "detector finding"},
+		{state.AuditRecord{Kind: AuditKindFinding, Fields: map[string]string{"source": alert.SourceSweeper}}, "sweeper finding"},
+		{state.AuditRecord{Kind: AuditKindFinding, Fields: map[string]string{}}, "sweeper finding"},
+		{state.AuditRecord{Kind: AuditKindFinding, Fields: map[string]string{"source": "elsewhere"}}, "finding"},
+		{state.AuditRecord{Kind: "notification"}, "notification"},
+		{state.AuditRecord{}, "unknown"},
+	} {
+		if got := digestKind(tc.r); got != tc.want {
+			t.Errorf("digestKind(%+v) = %q, want %q", tc.r, got, tc.want)
 		}
 	}
 }

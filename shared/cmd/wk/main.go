@@ -6,6 +6,7 @@
 //	wk redrive -fn <name> [-stack <name>] [-limit N]       replay a deployed function's on-failure queue
 //	wk test-pattern -pattern <p> [-file <log>]             print the lines a filter pattern matches
 //	wk silence add|list|expire …                           manage the dynamic silences of a deployed stack
+//	wk audit [-since 24h] [-kind <kind>] [-json]            list a deployed stack's audit records
 //
 // The logic lives in shared/localrun; this file parses flags and maps results
 // to exit codes.
@@ -54,6 +55,7 @@ const usage = `usage:
   wk test-pattern -pattern <p> [-file <log>]             print the lines of a log file a filter pattern matches
   wk silence add|list|expire …                           add, list and expire silences in a deployed stack's table
   wk member-role -home-account <id> [-config <file>]     print the CloudFormation template of the cross-account member role
+  wk audit [-since 24h] [-kind <kind>] [-json]            list a deployed stack's audit records (notifications, findings, remediations)
 Run "wk <command> -h" for a command's flags.
 `
 
@@ -78,6 +80,8 @@ func run(ctx context.Context, args, env []string, stdout, stderr io.Writer, tty 
 		return runTestPattern(args[1:], os.Stdin, stdout, stderr)
 	case "member-role":
 		return runMemberRole(args[1:], stdout, stderr)
+	case "audit":
+		return runAudit(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
