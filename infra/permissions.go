@@ -317,6 +317,13 @@ func remediatorGrants(cfg *config.Config, env arnEnv, registry *remediate.Regist
 			},
 		})
 	}
+	if registry != nil {
+		scoped, err := remediatorScopedGrants(cfg.Remediation, registry)
+		if err != nil {
+			return nil, err
+		}
+		grants = append(grants, scoped...)
+	}
 	return grants, nil
 }
 
