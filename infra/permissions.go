@@ -263,6 +263,7 @@ func notifierGrants(cfg *config.Config, env arnEnv) ([]grant, error) {
 		})
 	}
 	grants = append(grants, notifierLinkGrants(cfg, env)...)
+	grants = append(grants, notifierRunbookTagsGrant(env))
 	return grants, nil
 }
 
