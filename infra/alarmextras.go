@@ -141,6 +141,7 @@ func addMetricAlarm(c constructs.Construct, id string, p *awscloudwatch.AlarmPro
 		cfn.AddPropertyOverride(jsii.String("Metrics"), mathQueries(m))
 	}
 	tagAlarm(alarm, m.Tags)
+	tagRunbook(alarm, m.Runbook, m.Tags)
 	a.Alarms = append(a.Alarms, alarm)
 	return nil
 }
@@ -185,6 +186,7 @@ func addCompositeAlarms(c constructs.Construct, composite []config.CompositeAlar
 			}
 		}
 		tagAlarm(comp, ca.Tags)
+		tagRunbook(comp, ca.Runbook, ca.Tags)
 		byName["Composite"+constructID(ca.Name)] = comp
 		a.Composite = append(a.Composite, comp)
 	}

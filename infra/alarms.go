@@ -163,6 +163,7 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) (*Alar
 			EvaluationPeriods:  jsii.Number(l.EvaluationPeriods),
 			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 		})
+		tagRunbook(a.Alarms[len(a.Alarms)-1], l.Runbook, nil)
 	}
 	errs = append(errs, addCompositeAlarms(c, props.Composite, action, a)...)
 	return a, errors.Join(errs...)

@@ -263,6 +263,7 @@ func notifierGrants(cfg *config.Config, env arnEnv) ([]grant, error) {
 		})
 	}
 	grants = append(grants, notifierLinkGrants(cfg, env)...)
+	grants = append(grants, notifierRunbookTagsGrant(env))
 	return grants, nil
 }
 
@@ -316,6 +317,13 @@ func remediatorGrants(cfg *config.Config, env arnEnv, registry *remediate.Regist
 					"lists, rate limit) bound every call.",
 			},
 		})
+	}
+	if registry != nil {
+		scoped, err := remediatorScopedGrants(cfg.Remediation, registry)
+		if err != nil {
+			return nil, err
+		}
+		grants = append(grants, scoped...)
 	}
 	return grants, nil
 }

@@ -86,6 +86,7 @@ func main() {
 		enrichers = append(enrichers, evidence.NewGraphLinks(s3.NewFromConfig(rt.AWS), n.GraphBucket, 0))
 	}
 	enrichers = append(enrichers, evidence.NewLinks(rt.Config.Alarms.Log))
+	enrichers = append(enrichers, evidence.NewRunbookTags(cloudwatch.NewFromConfig(rt.AWS), rt.AWS.Region, rt.Logger))
 	enrich := dispatch.WithEnrichers(enrichers...)
 	windows, err := silence.NewWindows(rt.Config.Notifications.MaintenanceWindows)
 	if err != nil {

@@ -429,6 +429,10 @@ type RemediationRule struct {
 	Params map[string]any `yaml:"params" json:"params,omitempty"`
 	// Mode overrides the global mode for this rule.
 	Mode string `yaml:"mode" json:"mode,omitempty"`
+	// OptInExempt lets the rule act, in opt-in tag mode, on resources whose
+	// tags its action does not read (account-level settings, trails, access
+	// keys, runbooks); a resource whose tags are read still needs the tag.
+	OptInExempt bool `yaml:"opt_in_exempt" json:"opt_in_exempt,omitempty"`
 }
 
 // Guardrails bound what remediation may do.
@@ -453,6 +457,10 @@ type Guardrails struct {
 	// never quarantine, deactivate or strip (default: DefaultNeverQuarantine,
 	// the usual break-glass and organization access roles).
 	NeverQuarantine []string `yaml:"never_quarantine" json:"never_quarantine"`
+	// OptInTag (key=value or key), when set, turns on opt-in mode: actions
+	// only touch resources carrying it. Unset (default): every resource not
+	// opted out is in scope.
+	OptInTag string `yaml:"opt_in_tag" json:"opt_in_tag,omitempty"`
 }
 
 // MaintenanceWindow is a static silence: alerts matching every matcher are

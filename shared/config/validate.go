@@ -797,6 +797,15 @@ func (v *validator) remediation() {
 	if key, _, _ := strings.Cut(g.OptOutTag, "="); strings.TrimSpace(key) == "" {
 		v.errf(gp+".opt_out_tag", "%q needs a tag key (key or key=value)", g.OptOutTag)
 	}
+	if g.OptInTag != "" {
+		key, _, _ := strings.Cut(g.OptInTag, "=")
+		switch {
+		case strings.TrimSpace(key) == "":
+			v.errf(gp+".opt_in_tag", "%q needs a tag key (key or key=value)", g.OptInTag)
+		case strings.TrimSpace(g.OptInTag) == strings.TrimSpace(g.OptOutTag):
+			v.errf(gp+".opt_in_tag", "%q is also opt_out_tag: a resource could not both opt in and out", g.OptInTag)
+		}
+	}
 	v.duration(gp+".cooldown", g.Cooldown, true)
 	if g.MaxActionsPerHour < 1 {
 		v.errf(gp+".max_actions_per_hour", "must be at least 1")

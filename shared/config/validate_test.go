@@ -164,6 +164,8 @@ func TestValidateRules(t *testing.T) {
 		{"rule action", "remediation:\n  rules:\n    - {name: r, matchers: [a=b]}\n", "4:7", "remediation.rules[0].action: is required"},
 		{"rule mode", "remediation:\n  rules:\n    - {name: r, matchers: [a=b], action: x, mode: live}\n", "4:45", `remediation.rules[0].mode: unknown mode "live"`},
 		{"opt out tag", "remediation:\n  guardrails:\n    opt_out_tag: \"=off\"\n", "4:5", "needs a tag key"},
+		{"opt in tag", "remediation:\n  guardrails:\n    opt_in_tag: \"=on\"\n", "4:5", "opt_in_tag: \"=on\" needs a tag key"},
+		{"opt in tag is the opt out tag", "remediation:\n  guardrails:\n    opt_in_tag: watchkeeper:remediate=off\n", "4:5", "is also opt_out_tag"},
 		{"cooldown", "remediation:\n  guardrails:\n    cooldown: soon\n", "4:5", `"soon" is not a duration`},
 		{"max actions explicit zero", "remediation:\n  guardrails:\n    max_actions_per_hour: 0\n", "4:5", "must be at least 1"},
 		{"protected arn glob", "remediation:\n  guardrails:\n    protected_arns: [\"arn:aws:ec2:[\"]\n", "4:22", "is not a valid pattern (only * and ? are wildcards)"},
@@ -230,6 +232,7 @@ func TestValidateAccepts(t *testing.T) {
 		{"events", "events:\n  - {name: a, preset: codebuild-failed, targets: [notifier, remediator, sweeper]}\n  - {name: b, pattern: {source: [aws.ec2]}, targets: [sweeper]}\n"},
 		{"trail existing group", "trail:\n  log_group_name: aws-cloudtrail-logs-123456789012\n"},
 		{"guardrails", "remediation:\n  guardrails:\n    opt_out_tag: keep-me\n    protected_arns: [\"arn:aws:ec2:*:*:instance/i-*\"]\n    allow_accounts: [\"012345678901\"]\n    deny_regions: [ap-southeast-2]\n"},
+		{"opt-in mode", "remediation:\n  guardrails:\n    opt_in_tag: watchkeeper:remediate=on\n  rules:\n    - {name: r, matchers: [a=b], action: x, opt_in_exempt: true}\n"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -28,6 +28,9 @@
 //     remediator's is acted on only through remediation.cross_account's role
 //     in a listed account;
 //  7. opt-out tag (GuardrailOptOut): read while planning, which only reads;
+//     then, in opt-in mode (guardrails.opt_in_tag), the opt-in tag
+//     (GuardrailOptIn): a resource without it is skipped, and so is one
+//     whose tags the action does not read unless the rule is opt_in_exempt;
 //  8. cooldown (GuardrailCooldown): the same action changed the same
 //     resource less than guardrails.cooldown ago;
 //  9. circuit (GuardrailCircuitOpen): the rule already made

@@ -428,7 +428,8 @@ func minimalParams(action string) map[string]any {
 	case "ssm-run-command":
 		return map[string]any{"document": "AWS-RunShellScript", "allowed_documents": []any{"AWS-RunShellScript"}}
 	case "ssm-start-automation":
-		return map[string]any{"document": "AWS-RestartEC2Instance", "target_parameter": "InstanceId"}
+		return map[string]any{"document": "AWS-RestartEC2Instance", "target_parameter": "InstanceId",
+			"parameters": []any{"AutomationAssumeRole=arn:aws:iam::123456789012:role/wk-automation"}}
 	}
 	return nil
 }

@@ -46,6 +46,10 @@ func MemberRoleTemplate(cfg *config.Config, reg *Registry, homeAccount string) (
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	scoped, err := reg.RuleScopedPermissions(r)
+	if err != nil {
+		return nil, fmt.Errorf("member role: %w", err)
+	}
 	slices.Sort(actions)
 	actions = slices.Compact(actions)
 	if len(actions) == 0 {
@@ -89,9 +93,9 @@ func MemberRoleTemplate(cfg *config.Config, reg *Registry, homeAccount string) (
 						"PolicyName": "WatchkeeperRemediationActions",
 						"PolicyDocument": map[string]any{
 							"Version": "2012-10-17",
-							"Statement": []any{map[string]any{
+							"Statement": append([]any{map[string]any{
 								"Sid": "RemediationActions", "Effect": "Allow", "Action": actions, "Resource": "*",
-							}},
+							}}, scopedStatements(scoped)...),
 						},
 					}},
 				},
@@ -109,4 +113,18 @@ func MemberRoleTemplate(cfg *config.Config, reg *Registry, homeAccount string) (
 func readOnlyAction(action string) bool {
 	_, op, _ := strings.Cut(action, ":")
 	return strings.HasPrefix(op, "Describe") || strings.HasPrefix(op, "Get") || strings.HasPrefix(op, "List")
+}
+
+// scopedStatements are policy statements of merged scoped permissions, each
+// on exactly its resources, with its conditions.
+func scopedStatements(perms []ScopedPermission) []any {
+	out := make([]any, 0, len(perms))
+	for i, p := range perms {
+		st := map[string]any{"Sid": fmt.Sprintf("ScopedRemediation%d", i+1), "Effect": "Allow", "Action": p.Action, "Resource": p.Resources}
+		if len(p.Conditions) > 0 {
+			st["Condition"] = p.Conditions
+		}
+		out = append(out, st)
+	}
+	return out
 }

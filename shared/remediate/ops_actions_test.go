@@ -439,7 +439,7 @@ func TestSSMStartAutomation(t *testing.T) {
 func TestSSMStartAutomationTargets(t *testing.T) {
 	a := ssmStartAutomation{}
 	p := params(t, a, map[string]any{"document": "Acme-RotateDBPassword", "target_dimension": "DBInstanceIdentifier",
-		"target_parameter": "DBInstance"})
+		"target_parameter": "DBInstance", "parameters": []any{"AutomationAssumeRole=arn:aws:iam::123456789012:role/wk-automation"}})
 	al, err := alert.ParseAlarmMessage([]byte(`{"AlarmName":"db","AWSAccountId":"123456789012","NewStateValue":"ALARM",
 "StateChangeTime":"2026-11-25T10:00:12.418+0000","Region":"EU (Ireland)","AlarmArn":"arn:aws:cloudwatch:eu-west-1:123456789012:alarm:db",
 "Trigger":{"MetricName":"CPUUtilization","Namespace":"AWS/RDS","Statistic":"AVERAGE","Dimensions":[{"value":"orders","name":"DBInstanceIdentifier"}],

@@ -80,6 +80,7 @@ type Deps struct {
 type Service struct {
 	rules   []rule
 	optOut  optOutTag
+	optIn   optInTag
 	guards  guardrails
 	self    selfGuard
 	clients Clients
@@ -95,6 +96,9 @@ type rule struct {
 	action   Action
 	params   Params
 	mode     string
+	// optInExempt: in opt-in mode, act on resources whose tags the action
+	// does not read.
+	optInExempt bool
 }
 
 // optOutTag is guardrails.opt_out_tag parsed: key=value, or a bare key that
@@ -143,7 +147,7 @@ func New(cfg *config.Config, reg *Registry, clients Clients, deps Deps) (*Servic
 	if !validMode(global) {
 		errs = append(errs, fmt.Errorf("remediation.mode: %q is not %s or %s", global, config.ModeDryRun, config.ModeEnforce))
 	}
-	s := &Service{optOut: parseOptOut(r.Guardrails.OptOutTag), clients: clients, deps: deps, now: deps.Now, logger: deps.Logger}
+	s := &Service{optOut: parseOptOut(r.Guardrails.OptOutTag), optIn: parseOptIn(r.Guardrails.OptInTag), clients: clients, deps: deps, now: deps.Now, logger: deps.Logger}
 	guards, gerrs := compileGuardrails(r.Guardrails)
 	s.guards = guards
 	errs = append(errs, gerrs...)
@@ -152,7 +156,7 @@ func New(cfg *config.Config, reg *Registry, clients Clients, deps Deps) (*Servic
 	errs = append(errs, serrs...)
 	for i, rc := range r.Rules {
 		where := fmt.Sprintf("remediation.rules[%d] (%s)", i, rc.Name)
-		c := rule{name: rc.Name, mode: rc.Mode}
+		c := rule{name: rc.Name, mode: rc.Mode, optInExempt: rc.OptInExempt}
 		if c.mode == "" {
 			c.mode = global
 		}
@@ -411,6 +415,9 @@ func (s *Service) evaluate(ctx context.Context, log *slog.Logger, a *alert.Alert
 	}
 	if plan.TagsRead && s.optOut.in(plan.Tags) {
 		return d.skip(GuardrailOptOut, fmt.Sprintf("%s is tagged %s", t.Name(), s.optOut))
+	}
+	if g, why := s.optIn.check(plan, r.optInExempt); g != "" {
+		return d.skip(g, why)
 	}
 	resource := arn
 	if resource == "" {

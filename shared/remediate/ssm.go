@@ -339,20 +339,53 @@ func (ssmStartAutomation) Schema() ParamSchema {
 			Description: "a target the runbook ran on for Watchkeeper less than this many minutes ago is not run on again"},
 	}, Check: func(p Params) error {
 		errs := checkDocumentParams(p)
-		if tp := p.String("target_parameter"); tp != "" {
-			if ps, err := documentParams(p.Strings("parameters")); err == nil && ps[tp] != nil {
-				errs = append(errs, fmt.Errorf("target_parameter %q is also set in parameters", truncate(tp, 40)))
+		ps, err := documentParams(p.Strings("parameters"))
+		if tp := p.String("target_parameter"); tp != "" && err == nil && ps[tp] != nil {
+			errs = append(errs, fmt.Errorf("target_parameter %q is also set in parameters", truncate(tp, 40)))
+		}
+		if err == nil {
+			if err := checkAutomationRole(ps[automationRoleParam]); err != nil {
+				errs = append(errs, err)
 			}
 		}
 		return errors.Join(errs...)
 	}}
 }
 
-// Permissions include iam:PassRole for the runbook's AutomationAssumeRole:
-// a runbook without one would run with the remediator's own (narrow) role.
+// automationRoleParam is the runbook parameter naming the role Automation
+// runs the runbook as.
+// https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-setup-iam.html
+const automationRoleParam = "AutomationAssumeRole"
+
+// checkAutomationRole requires exactly one literal AutomationAssumeRole:
+// without one the runbook would run as the remediator's own narrow role,
+// and the remediator may pass only roles its rules name.
+func checkAutomationRole(values []string) error {
+	switch len(values) {
+	case 0:
+		return fmt.Errorf("parameters needs %s=<IAM role ARN>: the runbook runs as that role, and the remediator may pass only roles its rules name",
+			automationRoleParam)
+	case 1:
+		return checkRoleARN("parameter "+automationRoleParam, values[0], "to Systems Manager Automation")
+	}
+	return fmt.Errorf("parameters sets %s %d times, want once", automationRoleParam, len(values))
+}
+
+// Permissions are the Automation calls; iam:PassRole of the runbook's
+// AutomationAssumeRole is scoped to that role (ScopedPermissions).
 func (ssmStartAutomation) Permissions() []string {
 	return []string{"ssm:DescribeAutomationExecutions", "ssm:StartAutomationExecution", "ssm:AddTagsToResource",
-		"ssm:GetAutomationExecution", "iam:PassRole"}
+		"ssm:GetAutomationExecution"}
+}
+
+// ScopedPermissions pass the rule's AutomationAssumeRole to Systems
+// Manager and nowhere else.
+func (ssmStartAutomation) ScopedPermissions(p Params) []ScopedPermission {
+	ps, err := documentParams(p.Strings("parameters"))
+	if err != nil || len(ps[automationRoleParam]) != 1 {
+		return nil
+	}
+	return []ScopedPermission{passRole(ps[automationRoleParam][0], PassedToSSM)}
 }
 
 func (ssmStartAutomation) Example() string {

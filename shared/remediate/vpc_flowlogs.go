@@ -59,8 +59,10 @@ func checkFlowLogParams(p Params) error {
 		if !strings.Contains(dest, ":logs:") || !strings.Contains(dest, ":log-group:") {
 			errs = append(errs, fmt.Errorf("destination_arn %q is not a log group ARN", truncate(dest, 80)))
 		}
-		if !strings.Contains(p.String("deliver_logs_role_arn"), ":iam::") {
+		if !p.Has("deliver_logs_role_arn") {
 			errs = append(errs, errors.New("destination_type cloud-watch-logs needs deliver_logs_role_arn (an IAM role ARN)"))
+		} else if err := checkRoleARN("deliver_logs_role_arn", p.String("deliver_logs_role_arn"), "and VPC Flow Logs needs it to write to the log group"); err != nil {
+			errs = append(errs, err)
 		}
 	case string(ec2types.LogDestinationTypeS3):
 		if !strings.Contains(dest, ":s3:::") {
@@ -81,11 +83,20 @@ func checkFlowLogParams(p Params) error {
 }
 
 // Permissions are the EC2 calls, plus what CreateFlowLogs checks on the
-// caller: iam:PassRole of the delivery role (CloudWatch Logs), and
-// logs:CreateLogDelivery (S3).
+// caller for S3 delivery (logs:CreateLogDelivery). iam:PassRole of the
+// CloudWatch Logs delivery role is scoped to that role (ScopedPermissions).
 // https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam.html
 func (vpcRestoreFlowLogs) Permissions() []string {
-	return []string{"ec2:DescribeVpcs", "ec2:DescribeFlowLogs", "ec2:CreateFlowLogs", "iam:PassRole", "logs:CreateLogDelivery"}
+	return []string{"ec2:DescribeVpcs", "ec2:DescribeFlowLogs", "ec2:CreateFlowLogs", "logs:CreateLogDelivery"}
+}
+
+// ScopedPermissions pass the delivery role to VPC Flow Logs, only when the
+// rule delivers to CloudWatch Logs (Apply passes no role for S3).
+func (vpcRestoreFlowLogs) ScopedPermissions(p Params) []ScopedPermission {
+	if p.String("destination_type") != string(ec2types.LogDestinationTypeCloudWatchLogs) || !p.Has("deliver_logs_role_arn") {
+		return nil
+	}
+	return []ScopedPermission{passRole(p.String("deliver_logs_role_arn"), PassedToFlowLogs)}
 }
 
 func (vpcRestoreFlowLogs) Example() string {
