@@ -155,6 +155,9 @@ func rulePattern(rule config.EventRule) (map[string]any, string, error) {
 		if err != nil {
 			return nil, "", err
 		}
+		if p, err = p.WithMinSeverity(rule.MinSeverity); err != nil {
+			return nil, "", err
+		}
 		m, err := p.PatternMap()
 		if err != nil {
 			return nil, "", fmt.Errorf("preset %s: %w", rule.Preset, err)

@@ -273,3 +273,45 @@ func TestEventRules(t *testing.T) {
 		}
 	})
 }
+
+func TestEventPresetMinSeverity(t *testing.T) {
+	cases := []struct {
+		preset, min, want, desc string
+	}{
+		{"guardduty", "", `{"source":["aws.guardduty"],"detail-type":["GuardDuty Finding"],"detail":{"severity":[{"numeric":[">=",4]}]}}`, "medium"},
+		{"guardduty", "high", `{"source":["aws.guardduty"],"detail-type":["GuardDuty Finding"],"detail":{"severity":[{"numeric":[">=",7]}]}}`, "high severity (7)"},
+		{"guardduty", "critical", `{"source":["aws.guardduty"],"detail-type":["GuardDuty Finding"],"detail":{"severity":[{"numeric":[">=",9]}]}}`, "critical severity (9)"},
+		{"securityhub", "", `{"source":["aws.securityhub"],"detail-type":["Security Hub Findings - Imported"],"detail":{"findings":{"Severity":{"Label":["HIGH","CRITICAL"]},"Workflow":{"Status":["NEW"]}}}}`, "HIGH or CRITICAL"},
+		{"securityhub", "low", `{"source":["aws.securityhub"],"detail-type":["Security Hub Findings - Imported"],"detail":{"findings":{"Severity":{"Label":["LOW","MEDIUM","HIGH","CRITICAL"]},"Workflow":{"Status":["NEW"]}}}}`, "LOW, MEDIUM, HIGH, CRITICAL"},
+		{"securityhub", "critical", `{"source":["aws.securityhub"],"detail-type":["Security Hub Findings - Imported"],"detail":{"findings":{"Severity":{"Label":["CRITICAL"]},"Workflow":{"Status":["NEW"]}}}}`, "CRITICAL severity"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.preset+"/"+tc.min, func(t *testing.T) {
+			p, err := LookupEventPreset(tc.preset)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p, err = p.WithMinSeverity(tc.min); err != nil {
+				t.Fatal(err)
+			}
+			m, err := p.PatternMap()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(m, decodeJSON(t, tc.want)) {
+				t.Errorf("pattern %s\nwant %s", p.Pattern, tc.want)
+			}
+			if !strings.Contains(p.Description, tc.desc) {
+				t.Errorf("description %q does not say %q", p.Description, tc.desc)
+			}
+		})
+	}
+	p, _ := LookupEventPreset("codebuild-failed")
+	if _, err := p.WithMinSeverity("high"); err == nil || !strings.Contains(err.Error(), "applies only to the guardduty and securityhub presets") {
+		t.Errorf("min_severity on codebuild-failed: %v", err)
+	}
+	p, _ = LookupEventPreset("guardduty")
+	if _, err := p.WithMinSeverity("severe"); err == nil || !strings.Contains(err.Error(), `unknown min_severity "severe"`) {
+		t.Errorf("min_severity severe: %v", err)
+	}
+}

@@ -274,7 +274,20 @@ type EventRule struct {
 	Targets []string `yaml:"targets" json:"targets"`
 	// Delivery overrides the retry policy of a target, by target name.
 	Delivery map[string]TargetDelivery `yaml:"delivery" json:"delivery,omitempty"`
+	// MinSeverity (low, medium, high, critical) sets the lowest finding
+	// severity the guardduty and securityhub presets catch (defaults:
+	// medium for guardduty, high for securityhub).
+	MinSeverity string `yaml:"min_severity" json:"min_severity,omitempty"`
 }
+
+// Presets whose findings carry a severity that min_severity can bound.
+const (
+	PresetGuardDuty   = "guardduty"
+	PresetSecurityHub = "securityhub"
+)
+
+// EventSeverities are the values min_severity takes, lowest first.
+func EventSeverities() []string { return []string{"low", "medium", "high", "critical"} }
 
 // Trail wires CloudTrail into the detector.
 type Trail struct {

@@ -691,6 +691,13 @@ func (v *validator) events() {
 				v.errf(p+".pattern", "is %d characters as JSON; EventBridge allows %d", len(b), MaxEventPatternLength)
 			}
 		}
+		if e.MinSeverity != "" {
+			if e.Preset != PresetGuardDuty && e.Preset != PresetSecurityHub {
+				v.errf(p+".min_severity", "applies only to the %s and %s presets", PresetGuardDuty, PresetSecurityHub)
+			} else {
+				v.oneOf(p+".min_severity", "severity", e.MinSeverity, EventSeverities())
+			}
+		}
 		if len(e.Targets) == 0 {
 			v.errf(p+".targets", "needs at least one target (%s)", strings.Join(EventTargets(), ", "))
 		}

@@ -54,6 +54,10 @@ func TestWatchConfigErrors(t *testing.T) {
 			"186 is not between 0 and 185"},
 		{"delivery age", "events:\n  - {name: r, preset: ec2-state-change, targets: [sweeper], delivery: {sweeper: {max_event_age_seconds: 59}}}\n",
 			"59 is not between 60 and 86400"},
+		{"min severity on another preset", "events:\n  - {name: r, preset: codebuild-failed, targets: [notifier], min_severity: high}\n",
+			"w.yaml:3:62: events[0].min_severity: applies only to the guardduty and securityhub presets"},
+		{"min severity value", "events:\n  - {name: r, preset: guardduty, targets: [notifier], min_severity: severe}\n",
+			`events[0].min_severity: unknown severity "severe" (valid: low, medium, high, critical)`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
