@@ -185,8 +185,9 @@ func TestLeastPrivilege(t *testing.T) {
 				if !slices.Equal(topics, slices.Compact(wantTopics)) {
 					t.Errorf("sns:Publish on %v, want the sns channel topics %v", topics, wantTopics)
 				}
-				if !slices.Contains(acts, "cloudwatch:DescribeAlarms") {
-					t.Error("notifier lacks cloudwatch:DescribeAlarms")
+				// The notifier reads alarm tags (runbook links), never describes alarms.
+				if !slices.Contains(acts, "cloudwatch:ListTagsForResource") || slices.Contains(acts, "cloudwatch:DescribeAlarms") {
+					t.Error("notifier should read alarm tags and not describe alarms")
 				}
 				// Graphs are drawn only when someone sees them (email, Slack bot, graph bucket).
 				if got, want := slices.Contains(acts, "cloudwatch:GetMetricWidgetImage"), evidence.GraphsWanted(s.cfg.Notifications); got != want {

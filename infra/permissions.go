@@ -191,18 +191,6 @@ func notifierGrants(cfg *config.Config, env arnEnv) ([]grant, error) {
 			},
 		})
 	}
-	grants = append(grants,
-		grant{
-			Sid:       "DescribeAlarms",
-			Actions:   []string{"cloudwatch:DescribeAlarms"},
-			Resources: []string{"arn:" + env.Partition + ":cloudwatch:" + env.Region + ":" + env.Account + ":alarm:*"},
-			Wildcards: map[string]string{
-				`/^Resource::arn:.+:cloudwatch:.+:alarm:\*$/`: "The notifier describes whichever alarm " +
-					"triggered it, including alarms created outside this stack; the grant is read-only and limited to " +
-					"alarms of this account and region.",
-			},
-		},
-	)
 
 	var logGroups []string
 	for _, a := range cfg.Alarms.Log {
