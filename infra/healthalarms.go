@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/watchkeeper/watchkeeper/shared/metrics"
 )
 
 // healthAlarmPeriodMinutes is the evaluation period of the health alarms: the
@@ -41,7 +43,15 @@ type HealthAlarmsProps struct {
 	Topic awssns.ITopic
 	// Heartbeat, when set, adds an alarm on the sweeper heartbeat's absence.
 	Heartbeat *HeartbeatAlarmProps
+	// Audited are the functions (notifier, detector) that count the audit
+	// records they failed to write; each gets an alarm on that count.
+	Audited []string
 }
+
+// AuditWriteErrorsMetric is the EMF metric (Watchkeeper namespace, dimension
+// Function) the notifier and the detector emit when an audit record could not
+// be written (dispatch.AuditMetric, detect.AuditMetric).
+const AuditWriteErrorsMetric = "AuditWriteErrors"
 
 // HealthAlarms watch the suite itself: any function error or throttle and
 // any message parked in a dead-letter queue.
@@ -76,6 +86,16 @@ func NewHealthAlarms(scope constructs.Construct, id string, props *HealthAlarmsP
 	for _, q := range props.Queues {
 		add(q.Name+"Messages", "Watchkeeper dead-letter queue "+q.Name+" holds undelivered events",
 			q.Queue.MetricApproximateNumberOfMessagesVisible(period))
+	}
+	for _, fn := range props.Audited {
+		add(constructID(fn)+"AuditWriteErrors", "Watchkeeper "+fn+" could not write audit records (the weekly digest and wk audit miss them)",
+			awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+				Namespace:     jsii.String(metrics.Namespace),
+				MetricName:    jsii.String(AuditWriteErrorsMetric),
+				DimensionsMap: &map[string]*string{"Function": jsii.String(fn)},
+				Statistic:     jsii.String("Sum"),
+				Period:        period.Period,
+			}))
 	}
 	if props.Heartbeat != nil {
 		a := newHeartbeatAlarm(c, "SweeperHeartbeat", props.Heartbeat)

@@ -201,7 +201,8 @@ func NewWatchkeeperStack(scope constructs.Construct, id string, props *Watchkeep
 		queues = append(queues, NamedQueue{Name: "Schedules", Queue: schedules.DeadLetterQueue})
 	}
 	queues = append(queues, eventRules.DeadLetterQueues...)
-	health := &HealthAlarmsProps{Functions: named, Queues: queues, Topic: topic.Topic}
+	health := &HealthAlarmsProps{Functions: named, Queues: queues, Topic: topic.Topic,
+		Audited: []string{config.FunctionNotifier, config.FunctionDetector}}
 	if period := heartbeatPeriod(cfg.Schedules); period > 0 {
 		health.Heartbeat = &HeartbeatAlarmProps{Stack: dep.StackName, PeriodSeconds: period}
 	}

@@ -14,6 +14,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/watchkeeper/watchkeeper/shared/config"
+	"github.com/watchkeeper/watchkeeper/shared/detect"
+	"github.com/watchkeeper/watchkeeper/shared/dispatch"
 	"github.com/watchkeeper/watchkeeper/shared/funcenv"
 	"github.com/watchkeeper/watchkeeper/shared/state"
 	"github.com/watchkeeper/watchkeeper/shared/sweep"
@@ -381,9 +383,12 @@ func TestTrail(t *testing.T) {
 }
 
 func TestHealthAlarms(t *testing.T) {
+	if AuditWriteErrorsMetric != dispatch.AuditMetric || AuditWriteErrorsMetric != detect.AuditMetric {
+		t.Fatalf("alarm metric %q, emitted as %q (notifier) and %q (detector)", AuditWriteErrorsMetric, dispatch.AuditMetric, detect.AuditMetric)
+	}
 	bothSynths(t, func(t *testing.T, s *synthesis) {
 		queues := len(s.resources("AWS::SQS::Queue"))
-		want := 2*len(config.FunctionNames()) + queues
+		want := 2*len(config.FunctionNames()) + queues + 2 // + the notifier's and detector's audit write errors
 		wantQueues := len(config.FunctionNames()) + 2
 		if len(s.cfg.Schedules) > 0 {
 			wantQueues++ // the schedules' dead-letter queue
@@ -445,6 +450,7 @@ func TestHealthAlarms(t *testing.T) {
 			"AWS/Lambda/Errors":                          len(config.FunctionNames()),
 			"AWS/Lambda/Throttles":                       len(config.FunctionNames()),
 			"AWS/SQS/ApproximateNumberOfMessagesVisible": queues,
+			"Watchkeeper/" + AuditWriteErrorsMetric:      2,
 		}
 		if heartbeat > 0 {
 			wantMetrics["Watchkeeper/"+sweep.HeartbeatMetric] = 1
