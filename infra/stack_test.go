@@ -383,8 +383,10 @@ func TestTrail(t *testing.T) {
 }
 
 func TestHealthAlarms(t *testing.T) {
-	if AuditWriteErrorsMetric != dispatch.AuditMetric || AuditWriteErrorsMetric != detect.AuditMetric {
-		t.Fatalf("alarm metric %q, emitted as %q (notifier) and %q (detector)", AuditWriteErrorsMetric, dispatch.AuditMetric, detect.AuditMetric)
+	for fn, emitted := range map[string]string{"notifier": dispatch.AuditMetric, "detector": detect.AuditMetric} {
+		if emitted != AuditWriteErrorsMetric {
+			t.Fatalf("the alarm watches %q, the %s emits %q", AuditWriteErrorsMetric, fn, emitted)
+		}
 	}
 	bothSynths(t, func(t *testing.T, s *synthesis) {
 		queues := len(s.resources("AWS::SQS::Queue"))
