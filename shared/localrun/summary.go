@@ -90,7 +90,11 @@ func (r *DemoReport) Totals() Totals {
 					t.Messages++
 				}
 			}
-			t.Findings += len(resp.Findings)
+			for _, fd := range resp.Findings {
+				if !fd.Deduplicated {
+					t.Findings++
+				}
+			}
 			for _, rem := range resp.Remediations {
 				switch rem.Outcome {
 				case "planned":
@@ -229,6 +233,9 @@ func renderFunction(p *printer, f DemoFunction, st Style) {
 			detail := fd.Title
 			if fd.Resource != "" {
 				detail += " (" + fd.Resource + ")"
+			}
+			if fd.Deduplicated {
+				detail = "already reported: " + detail
 			}
 			emit("finding", fd.Severity, fd.Rule, detail)
 		}

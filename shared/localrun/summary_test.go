@@ -57,6 +57,7 @@ func fixtureReport() *DemoReport {
 					Findings: []outcome.Finding{
 						{Rule: "cis-3.1-unauthorized-api", Severity: "medium", Title: "Unauthorized API calls", Resource: "arn:aws:iam::123456789012:user/mallory", Published: true},
 						{Rule: "attack-t1562-stop-logging", Severity: "high", Title: "CloudTrail logging stopped on a trail that records every management event across all regions of the account", Published: true},
+						{Rule: "cis-3.1-unauthorized-api", Severity: "medium", Title: "Unauthorized API calls", Resource: "arn:aws:iam::123456789012:user/mallory", Deduplicated: true},
 					},
 				}},
 				{Event: "cwlogs-control.json", Response: &outcome.Response{Function: "detector", Trigger: "logs", Skipped: "CloudWatch Logs control message"}},

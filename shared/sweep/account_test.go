@@ -268,6 +268,14 @@ func TestPostureDedupAcrossRuns(t *testing.T) {
 	if n := run(map[string]any{"job": JobPosture}); n != 0 {
 		t.Errorf("second run published %d duplicates", n)
 	}
+	// The response still lists them, as already reported.
+	resp, err := svc.Handle(t.Context(), []byte(`{"job":"posture"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Findings) != 2 || !resp.Findings[0].Deduplicated || !resp.Findings[1].Deduplicated || resp.Findings[0].Published {
+		t.Errorf("quiet findings in the response: %+v", resp.Findings)
+	}
 	// A new problem is published at once; the old ones stay quiet.
 	openGroup(t, e, "legacy-rdp", tcp(3389, 3389, "0.0.0.0/0"))
 	if n := run(map[string]any{"job": JobPosture}); n != 1 {

@@ -102,7 +102,10 @@ func (s *Service) Handle(ctx context.Context, payload json.RawMessage) (outcome.
 				continue
 			}
 			if seen {
+				// Reported before and not due again: listed, not published.
 				quiet++
+				of.Deduplicated = true
+				resp.Findings = append(resp.Findings, of)
 				continue
 			}
 		}
