@@ -43,15 +43,11 @@ func (ec2StartInstances) Target(a alert.Alert, _ Params) (Target, error) { retur
 func stopped(in ec2types.Instance) bool { return stateOf(in) == ec2types.InstanceStateNameStopped }
 
 func (s ec2StartInstances) Plan(ctx context.Context, c Clients, t Target, _ Params) (Plan, error) {
-	if c.EC2 == nil {
-		return Plan{}, missing("EC2")
-	}
-	ins, err := describeInstances(ctx, c.EC2, instanceIDs(t))
+	d := &instancePlan{}
+	plan, ins, err := planInstances(ctx, c, s.Name(), t, d)
 	if err != nil {
 		return Plan{}, err
 	}
-	d := &instancePlan{}
-	plan := Plan{Action: s.Name(), Target: t, Data: d, TagsRead: true, Tags: instanceTags(ins)}
 	for _, in := range ins {
 		// A stopping instance cannot be started yet; the next trigger will.
 		if !stopped(in) {
@@ -70,18 +66,9 @@ func (ec2StartInstances) Apply(ctx context.Context, c Clients, p Plan) error {
 	if err != nil {
 		return err
 	}
-	ins, err := plannedInstances(ctx, c, d.Instances)
-	if err != nil || len(ins) == 0 {
+	start, err := pendingInstances(ctx, c, d.Instances, stopped)
+	if err != nil || len(start) == 0 {
 		return err
-	}
-	var start []string
-	for _, in := range ins {
-		if stopped(in) {
-			start = append(start, aws.ToString(in.InstanceId))
-		}
-	}
-	if len(start) == 0 {
-		return nil
 	}
 	if _, err := c.EC2.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: start}); err != nil {
 		return fmt.Errorf("start instances %s: %w", strings.Join(start, ", "), err)
@@ -182,20 +169,16 @@ func profileARN(a ec2types.IamInstanceProfileAssociation) string {
 }
 
 func (e ec2DetachInstanceProfile) Plan(ctx context.Context, c Clients, t Target, _ Params) (Plan, error) {
-	if c.EC2 == nil {
-		return Plan{}, missing("EC2")
-	}
-	ids := instanceIDs(t)
-	ins, err := describeInstances(ctx, c.EC2, ids)
+	d := &profilePlan{Associations: map[string]string{}, Profiles: map[string]string{}}
+	plan, _, err := planInstances(ctx, c, e.Name(), t, d)
 	if err != nil {
 		return Plan{}, err
 	}
+	ids := instanceIDs(t)
 	assoc, err := profileAssociations(ctx, c.EC2, ids)
 	if err != nil {
 		return Plan{}, err
 	}
-	d := &profilePlan{Associations: map[string]string{}, Profiles: map[string]string{}}
-	plan := Plan{Action: e.Name(), Target: t, Data: d, TagsRead: true, Tags: instanceTags(ins)}
 	for _, id := range ids {
 		a, ok := assoc[id]
 		if !ok {
@@ -400,16 +383,13 @@ func recentSnapshots(ctx context.Context, c EC2API, vols []string, since time.Ti
 }
 
 func (e ec2SnapshotVolumes) Plan(ctx context.Context, c Clients, t Target, p Params) (Plan, error) {
-	if c.EC2 == nil {
-		return Plan{}, missing("EC2")
-	}
-	ins, err := describeInstances(ctx, c.EC2, instanceIDs(t))
+	d := &volumePlan{Volumes: map[string]string{}, Trigger: t.Trigger}
+	plan, ins, err := planInstances(ctx, c, e.Name(), t, d)
 	if err != nil {
 		return Plan{}, err
 	}
 	since := time.Now().UTC().Add(-time.Duration(p.Int("min_interval_minutes")) * time.Minute)
-	d := &volumePlan{Volumes: map[string]string{}, Trigger: t.Trigger, Since: since}
-	plan := Plan{Action: e.Name(), Target: t, Data: d, TagsRead: true, Tags: instanceTags(ins)}
+	d.Since = since
 	var all []string
 	owner := map[string]string{}
 	for _, in := range ins {
