@@ -3,6 +3,7 @@ package remediate
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -194,13 +195,23 @@ func (e ec2DetachInstanceProfile) Plan(ctx context.Context, c Clients, t Target,
 }
 
 // planned lists the plan's instances in a stable order.
-func (d *profilePlan) planned() []string {
-	out := make([]string, 0, len(d.Associations))
-	for id := range d.Associations {
-		out = append(out, id)
+func (d *profilePlan) planned() []string { return slices.Sorted(maps.Keys(d.Associations)) }
+
+// associationsNow reads again the current profile associations of the
+// plan's instances, as Apply and Verify must; none when the plan names none.
+func (d *profilePlan) associationsNow(ctx context.Context, c Clients) ([]string, map[string]ec2types.IamInstanceProfileAssociation, error) {
+	if c.EC2 == nil {
+		return nil, nil, missing("EC2")
 	}
-	slices.Sort(out)
-	return out
+	ids := d.planned()
+	if len(ids) == 0 {
+		return nil, nil, nil
+	}
+	now, err := profileAssociations(ctx, c.EC2, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ids, now, nil
 }
 
 func (ec2DetachInstanceProfile) Apply(ctx context.Context, c Clients, p Plan) error {
@@ -208,14 +219,7 @@ func (ec2DetachInstanceProfile) Apply(ctx context.Context, c Clients, p Plan) er
 	if err != nil {
 		return err
 	}
-	if c.EC2 == nil {
-		return missing("EC2")
-	}
-	ids := d.planned()
-	if len(ids) == 0 {
-		return nil
-	}
-	now, err := profileAssociations(ctx, c.EC2, ids)
+	ids, now, err := d.associationsNow(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -243,14 +247,7 @@ func (ec2DetachInstanceProfile) Verify(ctx context.Context, c Clients, p Plan) e
 	if err != nil {
 		return err
 	}
-	if c.EC2 == nil {
-		return missing("EC2")
-	}
-	ids := d.planned()
-	if len(ids) == 0 {
-		return nil
-	}
-	now, err := profileAssociations(ctx, c.EC2, ids)
+	ids, now, err := d.associationsNow(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -415,13 +412,22 @@ func (e ec2SnapshotVolumes) Plan(ctx context.Context, c Clients, t Target, p Par
 	return plan, nil
 }
 
-func (d *volumePlan) planned() []string {
-	out := make([]string, 0, len(d.Volumes))
-	for v := range d.Volumes {
-		out = append(out, v)
+// planned lists the plan's volumes in a stable order.
+func (d *volumePlan) planned() []string { return slices.Sorted(maps.Keys(d.Volumes)) }
+
+// recentNow lists the plan's volumes and reads again which have a
+// Watchkeeper snapshot since the plan's interval began, as Apply and Verify
+// must.
+func (d *volumePlan) recentNow(ctx context.Context, c Clients) ([]string, map[string]bool, error) {
+	if c.EC2 == nil {
+		return nil, nil, missing("EC2")
 	}
-	slices.Sort(out)
-	return out
+	vols := d.planned()
+	recent, err := recentSnapshots(ctx, c.EC2, vols, d.Since)
+	if err != nil {
+		return nil, nil, err
+	}
+	return vols, recent, nil
 }
 
 func (ec2SnapshotVolumes) Apply(ctx context.Context, c Clients, p Plan) error {
@@ -429,11 +435,7 @@ func (ec2SnapshotVolumes) Apply(ctx context.Context, c Clients, p Plan) error {
 	if err != nil {
 		return err
 	}
-	if c.EC2 == nil {
-		return missing("EC2")
-	}
-	vols := d.planned()
-	recent, err := recentSnapshots(ctx, c.EC2, vols, d.Since)
+	vols, recent, err := d.recentNow(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -461,11 +463,7 @@ func (ec2SnapshotVolumes) Verify(ctx context.Context, c Clients, p Plan) error {
 	if err != nil {
 		return err
 	}
-	if c.EC2 == nil {
-		return missing("EC2")
-	}
-	vols := d.planned()
-	recent, err := recentSnapshots(ctx, c.EC2, vols, d.Since)
+	vols, recent, err := d.recentNow(ctx, c)
 	if err != nil {
 		return err
 	}
