@@ -2,7 +2,6 @@ package remediate
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -273,13 +272,10 @@ func (ecsSetDesiredCount) Schema() ParamSchema {
 		{Name: "to", Type: TypeInt, Description: "set the desired count to this many tasks (0 stops the service's tasks)"},
 		{Name: "max", Type: TypeInt, Required: true, Description: "never set the desired count above this"},
 	}, Check: func(p Params) error {
+		if err := checkStep(p, "count"); err != nil {
+			return err
+		}
 		switch {
-		case p.Has("by") == p.Has("to"):
-			return errors.New("set exactly one of by and to")
-		case p.Has("by") && p.Int("by") == 0:
-			return errors.New("by is 0: the action would never change anything")
-		case p.Has("to") && p.Int("to") < 0:
-			return fmt.Errorf("to is %d: a count cannot be negative", p.Int("to"))
 		case p.Int("max") < 0:
 			return fmt.Errorf("max is %d: a count cannot be negative", p.Int("max"))
 		case p.Has("to") && p.Int("to") > p.Int("max"):
@@ -318,10 +314,7 @@ func (e ecsSetDesiredCount) Plan(ctx context.Context, c Clients, t Target, p Par
 		return Plan{}, err
 	}
 	d := &countPlan{Cluster: t.Parent, Service: t.ID, From: s.DesiredCount}
-	want := int64(d.From) + int64(p.Int("by"))
-	if p.Has("to") {
-		want = int64(p.Int("to"))
-	}
+	want := stepWant(d.From, p)
 	d.To = int32(min(max(want, 0), int64(p.Int("max"))))
 	plan := Plan{Action: e.Name(), Target: t, Data: d, TagsRead: true, Tags: ecsTags(s.Tags)}
 	// Scaling out from above max would scale in: leave it to people.
@@ -352,12 +345,8 @@ func (ecsSetDesiredCount) Apply(ctx context.Context, c Clients, p Plan) error {
 	if err != nil {
 		return err
 	}
-	switch s.DesiredCount {
-	case d.To:
-		return nil
-	case d.From:
-	default:
-		return fmt.Errorf("set desired count of %s/%s: %w: planned from %d, now %d", d.Cluster, d.Service, ErrChanged, d.From, s.DesiredCount)
+	if done, err := stepDone(fmt.Sprintf("desired count of %s/%s", d.Cluster, d.Service), d.From, d.To, s.DesiredCount); done || err != nil {
+		return err
 	}
 	if _, err := c.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(d.Cluster), Service: aws.String(d.Service),
 		DesiredCount: aws.Int32(d.To)}); err != nil {
