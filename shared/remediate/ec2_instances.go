@@ -426,12 +426,7 @@ func (ec2RebootInstances) Schema() ParamSchema {
 	return ParamSchema{Params: []Param{
 		{Name: "min_interval_minutes", Type: TypeInt, Default: 30,
 			Description: "an instance Watchkeeper rebooted less than this many minutes ago is not rebooted again"},
-	}, Check: func(p Params) error {
-		if p.Int("min_interval_minutes") < 1 {
-			return fmt.Errorf("min_interval_minutes is %d, want at least 1", p.Int("min_interval_minutes"))
-		}
-		return nil
-	}}
+	}, Check: checkMinInterval}
 }
 
 func (ec2RebootInstances) Permissions() []string {

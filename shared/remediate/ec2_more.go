@@ -307,12 +307,7 @@ func (ec2SnapshotVolumes) Schema() ParamSchema {
 	return ParamSchema{Params: []Param{
 		{Name: "min_interval_minutes", Type: TypeInt, Default: 60,
 			Description: "a volume Watchkeeper snapshotted less than this many minutes ago is not snapshotted again"},
-	}, Check: func(p Params) error {
-		if p.Int("min_interval_minutes") < 1 {
-			return fmt.Errorf("min_interval_minutes is %d, want at least 1", p.Int("min_interval_minutes"))
-		}
-		return nil
-	}}
+	}, Check: checkMinInterval}
 }
 
 func (ec2SnapshotVolumes) Permissions() []string {

@@ -143,12 +143,7 @@ func (ecsForceNewDeployment) Schema() ParamSchema {
 	return ParamSchema{Params: []Param{
 		{Name: "min_interval_minutes", Type: TypeInt, Default: 15,
 			Description: "a service whose primary deployment is younger than this many minutes is not redeployed"},
-	}, Check: func(p Params) error {
-		if p.Int("min_interval_minutes") < 1 {
-			return fmt.Errorf("min_interval_minutes is %d, want at least 1", p.Int("min_interval_minutes"))
-		}
-		return nil
-	}}
+	}, Check: checkMinInterval}
 }
 
 func (ecsForceNewDeployment) Permissions() []string {

@@ -346,12 +346,7 @@ func (rdsRebootInstance) Schema() ParamSchema {
 			Description: "a DB instance Watchkeeper rebooted less than this many minutes ago is not rebooted again"},
 		{Name: "force_failover", Type: TypeBool, Default: false,
 			Description: "reboot a Multi-AZ instance by failing over to its standby"},
-	}, Check: func(p Params) error {
-		if p.Int("min_interval_minutes") < 1 {
-			return fmt.Errorf("min_interval_minutes is %d, want at least 1", p.Int("min_interval_minutes"))
-		}
-		return nil
-	}}
+	}, Check: checkMinInterval}
 }
 
 func (rdsRebootInstance) Permissions() []string {
