@@ -103,6 +103,15 @@ func describeService(ctx context.Context, c ECSAPI, cluster, service string) (ec
 	return ecstypes.Service{}, fmt.Errorf("describe ECS service %s/%s: not found", cluster, service)
 }
 
+// plannedService describes the service a plan is about: Plan reads it,
+// Apply and Verify read it again before changing or checking it.
+func plannedService(ctx context.Context, c Clients, cluster, service string) (ecstypes.Service, error) {
+	if c.ECS == nil {
+		return ecstypes.Service{}, missing("ECS")
+	}
+	return describeService(ctx, c.ECS, cluster, service)
+}
+
 func ecsTags(tags []ecstypes.Tag) map[string]string {
 	out := make(map[string]string, len(tags))
 	for _, t := range tags {
@@ -168,10 +177,7 @@ func (ecsForceNewDeployment) Target(a alert.Alert, _ Params) (Target, error) {
 }
 
 func (e ecsForceNewDeployment) Plan(ctx context.Context, c Clients, t Target, p Params) (Plan, error) {
-	if c.ECS == nil {
-		return Plan{}, missing("ECS")
-	}
-	s, err := describeService(ctx, c.ECS, t.Parent, t.ID)
+	s, err := plannedService(ctx, c, t.Parent, t.ID)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -200,10 +206,7 @@ func (ecsForceNewDeployment) Apply(ctx context.Context, c Clients, p Plan) error
 	if err != nil {
 		return err
 	}
-	if c.ECS == nil {
-		return missing("ECS")
-	}
-	s, err := describeService(ctx, c.ECS, d.Cluster, d.Service)
+	s, err := plannedService(ctx, c, d.Cluster, d.Service)
 	if err != nil {
 		return err
 	}
@@ -223,10 +226,7 @@ func (ecsForceNewDeployment) Verify(ctx context.Context, c Clients, p Plan) erro
 	if err != nil {
 		return err
 	}
-	if c.ECS == nil {
-		return missing("ECS")
-	}
-	s, err := describeService(ctx, c.ECS, d.Cluster, d.Service)
+	s, err := plannedService(ctx, c, d.Cluster, d.Service)
 	if err != nil {
 		return err
 	}
@@ -301,10 +301,7 @@ func (ecsSetDesiredCount) Example() string {
 func (ecsSetDesiredCount) Target(a alert.Alert, _ Params) (Target, error) { return ecsServiceTarget(a) }
 
 func (e ecsSetDesiredCount) Plan(ctx context.Context, c Clients, t Target, p Params) (Plan, error) {
-	if c.ECS == nil {
-		return Plan{}, missing("ECS")
-	}
-	s, err := describeService(ctx, c.ECS, t.Parent, t.ID)
+	s, err := plannedService(ctx, c, t.Parent, t.ID)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -333,10 +330,7 @@ func (ecsSetDesiredCount) Apply(ctx context.Context, c Clients, p Plan) error {
 	if err != nil {
 		return err
 	}
-	if c.ECS == nil {
-		return missing("ECS")
-	}
-	s, err := describeService(ctx, c.ECS, d.Cluster, d.Service)
+	s, err := plannedService(ctx, c, d.Cluster, d.Service)
 	if err != nil {
 		return err
 	}
@@ -355,10 +349,7 @@ func (ecsSetDesiredCount) Verify(ctx context.Context, c Clients, p Plan) error {
 	if err != nil {
 		return err
 	}
-	if c.ECS == nil {
-		return missing("ECS")
-	}
-	s, err := describeService(ctx, c.ECS, d.Cluster, d.Service)
+	s, err := plannedService(ctx, c, d.Cluster, d.Service)
 	if err != nil {
 		return err
 	}
