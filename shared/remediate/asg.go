@@ -2,7 +2,6 @@ package remediate
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -32,17 +31,7 @@ func (asgAdjustCapacity) Schema() ParamSchema {
 			{Name: "by", Type: TypeInt, Description: "change the desired capacity by this many instances (negative scales in)"},
 			{Name: "to", Type: TypeInt, Description: "set the desired capacity to this many instances"},
 		},
-		Check: func(p Params) error {
-			switch {
-			case p.Has("by") == p.Has("to"):
-				return errors.New("set exactly one of by and to")
-			case p.Has("by") && p.Int("by") == 0:
-				return errors.New("by is 0: the action would never change anything")
-			case p.Has("to") && p.Int("to") < 0:
-				return fmt.Errorf("to is %d: a capacity cannot be negative", p.Int("to"))
-			}
-			return nil
-		},
+		Check: func(p Params) error { return checkStep(p, "capacity") },
 	}
 }
 
@@ -109,10 +98,7 @@ func (a asgAdjustCapacity) Plan(ctx context.Context, c Clients, t Target, p Para
 		return Plan{}, err
 	}
 	d := &asgPlan{Group: t.ID, From: aws.ToInt32(g.DesiredCapacity), Min: aws.ToInt32(g.MinSize), Max: aws.ToInt32(g.MaxSize)}
-	want := int64(d.From) + int64(p.Int("by"))
-	if p.Has("to") {
-		want = int64(p.Int("to"))
-	}
+	want := stepWant(d.From, p)
 	d.To = int32(min(max(want, int64(d.Min)), int64(d.Max)))
 	plan := Plan{Action: a.Name(), Target: t, Data: d, TagsRead: true, Tags: asgTags(g.Tags)}
 	bound := fmt.Sprintf("max %d", d.Max)
@@ -146,14 +132,8 @@ func (asgAdjustCapacity) Apply(ctx context.Context, c Clients, p Plan) error {
 	if err != nil {
 		return err
 	}
-	switch now := aws.ToInt32(g.DesiredCapacity); now {
-	case d.To:
-		return nil
-	case d.From:
-	default:
-		// A relative step applied to a capacity that moved would compound
-		// with whatever moved it; re-plan instead.
-		return fmt.Errorf("set desired capacity of %s: %w: planned from %d, now %d", d.Group, ErrChanged, d.From, now)
+	if done, err := stepDone("desired capacity of "+d.Group, d.From, d.To, aws.ToInt32(g.DesiredCapacity)); done || err != nil {
+		return err
 	}
 	if _, err := c.AutoScaling.SetDesiredCapacity(ctx, &autoscaling.SetDesiredCapacityInput{
 		AutoScalingGroupName: aws.String(d.Group),

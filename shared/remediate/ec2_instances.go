@@ -213,6 +213,37 @@ func verifyInstances(ctx context.Context, c Clients, ids []string, check func(ec
 	return nil
 }
 
+// planInstances describes the target's instances and starts an instance
+// action's plan on them, tagged with their merged tags; the action adds the
+// changes and fills in data.
+func planInstances(ctx context.Context, c Clients, action string, t Target, data any) (Plan, []ec2types.Instance, error) {
+	if c.EC2 == nil {
+		return Plan{}, nil, missing("EC2")
+	}
+	ins, err := describeInstances(ctx, c.EC2, instanceIDs(t))
+	if err != nil {
+		return Plan{}, nil, err
+	}
+	return Plan{Action: action, Target: t, Data: data, TagsRead: true, Tags: instanceTags(ins)}, ins, nil
+}
+
+// pendingInstances describes the plan's instances again and keeps the ids
+// of those todo says the action has still to act on, so a second Apply
+// leaves alone what the first one did.
+func pendingInstances(ctx context.Context, c Clients, ids []string, todo func(ec2types.Instance) bool) ([]string, error) {
+	ins, err := plannedInstances(ctx, c, ids)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, in := range ins {
+		if todo(in) {
+			out = append(out, aws.ToString(in.InstanceId))
+		}
+	}
+	return out, nil
+}
+
 func stateOf(in ec2types.Instance) ec2types.InstanceStateName {
 	if in.State == nil {
 		return ""
@@ -300,15 +331,11 @@ func (ec2StopInstances) Example() string {
 func (ec2StopInstances) Target(a alert.Alert, _ Params) (Target, error) { return instanceTarget(a) }
 
 func (s ec2StopInstances) Plan(ctx context.Context, c Clients, t Target, p Params) (Plan, error) {
-	if c.EC2 == nil {
-		return Plan{}, missing("EC2")
-	}
-	ins, err := describeInstances(ctx, c.EC2, instanceIDs(t))
+	d := &instancePlan{SnapshotFirst: p.Bool("snapshot_first"), Volumes: map[string][]string{}}
+	plan, ins, err := planInstances(ctx, c, s.Name(), t, d)
 	if err != nil {
 		return Plan{}, err
 	}
-	d := &instancePlan{SnapshotFirst: p.Bool("snapshot_first"), Volumes: map[string][]string{}}
-	plan := Plan{Action: s.Name(), Target: t, Data: d, TagsRead: true, Tags: instanceTags(ins)}
 	for _, in := range ins {
 		if !live(in) {
 			continue
@@ -333,19 +360,10 @@ func (ec2StopInstances) Apply(ctx context.Context, c Clients, p Plan) error {
 	if err != nil {
 		return err
 	}
-	ins, err := plannedInstances(ctx, c, d.Instances)
-	if err != nil || len(ins) == 0 {
-		return err
-	}
 	// Stop only what still runs, so a second Apply takes no second snapshot.
-	var stop []string
-	for _, in := range ins {
-		if live(in) {
-			stop = append(stop, aws.ToString(in.InstanceId))
-		}
-	}
-	if len(stop) == 0 {
-		return nil
+	stop, err := pendingInstances(ctx, c, d.Instances, live)
+	if err != nil || len(stop) == 0 {
+		return err
 	}
 	if d.SnapshotFirst {
 		for _, id := range stop {
@@ -408,12 +426,7 @@ func (ec2RebootInstances) Schema() ParamSchema {
 	return ParamSchema{Params: []Param{
 		{Name: "min_interval_minutes", Type: TypeInt, Default: 30,
 			Description: "an instance Watchkeeper rebooted less than this many minutes ago is not rebooted again"},
-	}, Check: func(p Params) error {
-		if p.Int("min_interval_minutes") < 1 {
-			return fmt.Errorf("min_interval_minutes is %d, want at least 1", p.Int("min_interval_minutes"))
-		}
-		return nil
-	}}
+	}, Check: checkMinInterval}
 }
 
 func (ec2RebootInstances) Permissions() []string {
@@ -450,17 +463,14 @@ func rebootedSince(in ec2types.Instance, since time.Time) bool {
 }
 
 func (r ec2RebootInstances) Plan(ctx context.Context, c Clients, t Target, p Params) (Plan, error) {
-	if c.EC2 == nil {
-		return Plan{}, missing("EC2")
-	}
-	ins, err := describeInstances(ctx, c.EC2, instanceIDs(t))
+	d := &rebootPlan{}
+	plan, ins, err := planInstances(ctx, c, r.Name(), t, d)
 	if err != nil {
 		return Plan{}, err
 	}
 	now := time.Now().UTC().Truncate(time.Second)
 	since := now.Add(-time.Duration(p.Int("min_interval_minutes")) * time.Minute)
-	d := &rebootPlan{At: now}
-	plan := Plan{Action: r.Name(), Target: t, Data: d, TagsRead: true, Tags: instanceTags(ins)}
+	d.At = now
 	for _, in := range ins {
 		id := aws.ToString(in.InstanceId)
 		if stateOf(in) != ec2types.InstanceStateNameRunning || rebootedSince(in, since) {
@@ -479,18 +489,9 @@ func (ec2RebootInstances) Apply(ctx context.Context, c Clients, p Plan) error {
 	if err != nil {
 		return err
 	}
-	ins, err := plannedInstances(ctx, c, d.Instances)
-	if err != nil || len(ins) == 0 {
+	todo, err := pendingInstances(ctx, c, d.Instances, func(in ec2types.Instance) bool { return !rebootedSince(in, d.At) })
+	if err != nil || len(todo) == 0 {
 		return err
-	}
-	var todo []string
-	for _, in := range ins {
-		if !rebootedSince(in, d.At) {
-			todo = append(todo, aws.ToString(in.InstanceId))
-		}
-	}
-	if len(todo) == 0 {
-		return nil
 	}
 	if _, err := c.EC2.RebootInstances(ctx, &ec2.RebootInstancesInput{InstanceIds: todo}); err != nil {
 		return fmt.Errorf("reboot instances %s: %w", strings.Join(todo, ", "), err)
@@ -575,15 +576,11 @@ func needsTokens(in ec2types.Instance) bool {
 }
 
 func (e ec2EnforceIMDSv2) Plan(ctx context.Context, c Clients, t Target, _ Params) (Plan, error) {
-	if c.EC2 == nil {
-		return Plan{}, missing("EC2")
-	}
-	ins, err := describeInstances(ctx, c.EC2, instanceIDs(t))
+	d := &instancePlan{OldTokens: map[string]string{}}
+	plan, ins, err := planInstances(ctx, c, e.Name(), t, d)
 	if err != nil {
 		return Plan{}, err
 	}
-	d := &instancePlan{OldTokens: map[string]string{}}
-	plan := Plan{Action: e.Name(), Target: t, Data: d, TagsRead: true, Tags: instanceTags(ins)}
 	for _, in := range ins {
 		if !needsTokens(in) {
 			continue
@@ -610,15 +607,11 @@ func (ec2EnforceIMDSv2) Apply(ctx context.Context, c Clients, p Plan) error {
 	if err != nil {
 		return err
 	}
-	ins, err := plannedInstances(ctx, c, d.Instances)
-	if err != nil || len(ins) == 0 {
+	ids, err := pendingInstances(ctx, c, d.Instances, needsTokens)
+	if err != nil {
 		return err
 	}
-	for _, in := range ins {
-		if !needsTokens(in) {
-			continue
-		}
-		id := aws.ToString(in.InstanceId)
+	for _, id := range ids {
 		if _, err := c.EC2.ModifyInstanceMetadataOptions(ctx, &ec2.ModifyInstanceMetadataOptionsInput{
 			InstanceId: aws.String(id), HttpTokens: ec2types.HttpTokensStateRequired,
 		}); err != nil {
@@ -708,16 +701,12 @@ func isolated(in ec2types.Instance, q string) bool {
 }
 
 func (e ec2IsolateInstance) Plan(ctx context.Context, c Clients, t Target, p Params) (Plan, error) {
-	if c.EC2 == nil {
-		return Plan{}, missing("EC2")
-	}
-	ins, err := describeInstances(ctx, c.EC2, instanceIDs(t))
+	q := p.String("quarantine_group_id")
+	d := &instancePlan{Quarantine: q, OldGroups: map[string][]string{}}
+	plan, ins, err := planInstances(ctx, c, e.Name(), t, d)
 	if err != nil {
 		return Plan{}, err
 	}
-	q := p.String("quarantine_group_id")
-	d := &instancePlan{Quarantine: q, OldGroups: map[string][]string{}}
-	plan := Plan{Action: e.Name(), Target: t, Data: d, TagsRead: true, Tags: instanceTags(ins)}
 	for _, in := range ins {
 		if isolated(in, q) || stateOf(in) == ec2types.InstanceStateNameTerminated {
 			continue

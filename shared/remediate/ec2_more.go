@@ -3,6 +3,7 @@ package remediate
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -43,15 +44,11 @@ func (ec2StartInstances) Target(a alert.Alert, _ Params) (Target, error) { retur
 func stopped(in ec2types.Instance) bool { return stateOf(in) == ec2types.InstanceStateNameStopped }
 
 func (s ec2StartInstances) Plan(ctx context.Context, c Clients, t Target, _ Params) (Plan, error) {
-	if c.EC2 == nil {
-		return Plan{}, missing("EC2")
-	}
-	ins, err := describeInstances(ctx, c.EC2, instanceIDs(t))
+	d := &instancePlan{}
+	plan, ins, err := planInstances(ctx, c, s.Name(), t, d)
 	if err != nil {
 		return Plan{}, err
 	}
-	d := &instancePlan{}
-	plan := Plan{Action: s.Name(), Target: t, Data: d, TagsRead: true, Tags: instanceTags(ins)}
 	for _, in := range ins {
 		// A stopping instance cannot be started yet; the next trigger will.
 		if !stopped(in) {
@@ -70,18 +67,9 @@ func (ec2StartInstances) Apply(ctx context.Context, c Clients, p Plan) error {
 	if err != nil {
 		return err
 	}
-	ins, err := plannedInstances(ctx, c, d.Instances)
-	if err != nil || len(ins) == 0 {
+	start, err := pendingInstances(ctx, c, d.Instances, stopped)
+	if err != nil || len(start) == 0 {
 		return err
-	}
-	var start []string
-	for _, in := range ins {
-		if stopped(in) {
-			start = append(start, aws.ToString(in.InstanceId))
-		}
-	}
-	if len(start) == 0 {
-		return nil
 	}
 	if _, err := c.EC2.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: start}); err != nil {
 		return fmt.Errorf("start instances %s: %w", strings.Join(start, ", "), err)
@@ -182,20 +170,16 @@ func profileARN(a ec2types.IamInstanceProfileAssociation) string {
 }
 
 func (e ec2DetachInstanceProfile) Plan(ctx context.Context, c Clients, t Target, _ Params) (Plan, error) {
-	if c.EC2 == nil {
-		return Plan{}, missing("EC2")
-	}
-	ids := instanceIDs(t)
-	ins, err := describeInstances(ctx, c.EC2, ids)
+	d := &profilePlan{Associations: map[string]string{}, Profiles: map[string]string{}}
+	plan, _, err := planInstances(ctx, c, e.Name(), t, d)
 	if err != nil {
 		return Plan{}, err
 	}
+	ids := instanceIDs(t)
 	assoc, err := profileAssociations(ctx, c.EC2, ids)
 	if err != nil {
 		return Plan{}, err
 	}
-	d := &profilePlan{Associations: map[string]string{}, Profiles: map[string]string{}}
-	plan := Plan{Action: e.Name(), Target: t, Data: d, TagsRead: true, Tags: instanceTags(ins)}
 	for _, id := range ids {
 		a, ok := assoc[id]
 		if !ok {
@@ -211,13 +195,23 @@ func (e ec2DetachInstanceProfile) Plan(ctx context.Context, c Clients, t Target,
 }
 
 // planned lists the plan's instances in a stable order.
-func (d *profilePlan) planned() []string {
-	out := make([]string, 0, len(d.Associations))
-	for id := range d.Associations {
-		out = append(out, id)
+func (d *profilePlan) planned() []string { return slices.Sorted(maps.Keys(d.Associations)) }
+
+// associationsNow reads again the current profile associations of the
+// plan's instances, as Apply and Verify must; none when the plan names none.
+func (d *profilePlan) associationsNow(ctx context.Context, c Clients) ([]string, map[string]ec2types.IamInstanceProfileAssociation, error) {
+	if c.EC2 == nil {
+		return nil, nil, missing("EC2")
 	}
-	slices.Sort(out)
-	return out
+	ids := d.planned()
+	if len(ids) == 0 {
+		return nil, nil, nil
+	}
+	now, err := profileAssociations(ctx, c.EC2, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ids, now, nil
 }
 
 func (ec2DetachInstanceProfile) Apply(ctx context.Context, c Clients, p Plan) error {
@@ -225,14 +219,7 @@ func (ec2DetachInstanceProfile) Apply(ctx context.Context, c Clients, p Plan) er
 	if err != nil {
 		return err
 	}
-	if c.EC2 == nil {
-		return missing("EC2")
-	}
-	ids := d.planned()
-	if len(ids) == 0 {
-		return nil
-	}
-	now, err := profileAssociations(ctx, c.EC2, ids)
+	ids, now, err := d.associationsNow(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -260,14 +247,7 @@ func (ec2DetachInstanceProfile) Verify(ctx context.Context, c Clients, p Plan) e
 	if err != nil {
 		return err
 	}
-	if c.EC2 == nil {
-		return missing("EC2")
-	}
-	ids := d.planned()
-	if len(ids) == 0 {
-		return nil
-	}
-	now, err := profileAssociations(ctx, c.EC2, ids)
+	ids, now, err := d.associationsNow(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -327,12 +307,7 @@ func (ec2SnapshotVolumes) Schema() ParamSchema {
 	return ParamSchema{Params: []Param{
 		{Name: "min_interval_minutes", Type: TypeInt, Default: 60,
 			Description: "a volume Watchkeeper snapshotted less than this many minutes ago is not snapshotted again"},
-	}, Check: func(p Params) error {
-		if p.Int("min_interval_minutes") < 1 {
-			return fmt.Errorf("min_interval_minutes is %d, want at least 1", p.Int("min_interval_minutes"))
-		}
-		return nil
-	}}
+	}, Check: checkMinInterval}
 }
 
 func (ec2SnapshotVolumes) Permissions() []string {
@@ -400,16 +375,13 @@ func recentSnapshots(ctx context.Context, c EC2API, vols []string, since time.Ti
 }
 
 func (e ec2SnapshotVolumes) Plan(ctx context.Context, c Clients, t Target, p Params) (Plan, error) {
-	if c.EC2 == nil {
-		return Plan{}, missing("EC2")
-	}
-	ins, err := describeInstances(ctx, c.EC2, instanceIDs(t))
+	d := &volumePlan{Volumes: map[string]string{}, Trigger: t.Trigger}
+	plan, ins, err := planInstances(ctx, c, e.Name(), t, d)
 	if err != nil {
 		return Plan{}, err
 	}
 	since := time.Now().UTC().Add(-time.Duration(p.Int("min_interval_minutes")) * time.Minute)
-	d := &volumePlan{Volumes: map[string]string{}, Trigger: t.Trigger, Since: since}
-	plan := Plan{Action: e.Name(), Target: t, Data: d, TagsRead: true, Tags: instanceTags(ins)}
+	d.Since = since
 	var all []string
 	owner := map[string]string{}
 	for _, in := range ins {
@@ -435,13 +407,22 @@ func (e ec2SnapshotVolumes) Plan(ctx context.Context, c Clients, t Target, p Par
 	return plan, nil
 }
 
-func (d *volumePlan) planned() []string {
-	out := make([]string, 0, len(d.Volumes))
-	for v := range d.Volumes {
-		out = append(out, v)
+// planned lists the plan's volumes in a stable order.
+func (d *volumePlan) planned() []string { return slices.Sorted(maps.Keys(d.Volumes)) }
+
+// recentNow lists the plan's volumes and reads again which have a
+// Watchkeeper snapshot since the plan's interval began, as Apply and Verify
+// must.
+func (d *volumePlan) recentNow(ctx context.Context, c Clients) ([]string, map[string]bool, error) {
+	if c.EC2 == nil {
+		return nil, nil, missing("EC2")
 	}
-	slices.Sort(out)
-	return out
+	vols := d.planned()
+	recent, err := recentSnapshots(ctx, c.EC2, vols, d.Since)
+	if err != nil {
+		return nil, nil, err
+	}
+	return vols, recent, nil
 }
 
 func (ec2SnapshotVolumes) Apply(ctx context.Context, c Clients, p Plan) error {
@@ -449,11 +430,7 @@ func (ec2SnapshotVolumes) Apply(ctx context.Context, c Clients, p Plan) error {
 	if err != nil {
 		return err
 	}
-	if c.EC2 == nil {
-		return missing("EC2")
-	}
-	vols := d.planned()
-	recent, err := recentSnapshots(ctx, c.EC2, vols, d.Since)
+	vols, recent, err := d.recentNow(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -481,11 +458,7 @@ func (ec2SnapshotVolumes) Verify(ctx context.Context, c Clients, p Plan) error {
 	if err != nil {
 		return err
 	}
-	if c.EC2 == nil {
-		return missing("EC2")
-	}
-	vols := d.planned()
-	recent, err := recentSnapshots(ctx, c.EC2, vols, d.Since)
+	vols, recent, err := d.recentNow(ctx, c)
 	if err != nil {
 		return err
 	}

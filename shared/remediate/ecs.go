@@ -2,7 +2,6 @@ package remediate
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -104,6 +103,15 @@ func describeService(ctx context.Context, c ECSAPI, cluster, service string) (ec
 	return ecstypes.Service{}, fmt.Errorf("describe ECS service %s/%s: not found", cluster, service)
 }
 
+// plannedService describes the service a plan is about: Plan reads it,
+// Apply and Verify read it again before changing or checking it.
+func plannedService(ctx context.Context, c Clients, cluster, service string) (ecstypes.Service, error) {
+	if c.ECS == nil {
+		return ecstypes.Service{}, missing("ECS")
+	}
+	return describeService(ctx, c.ECS, cluster, service)
+}
+
 func ecsTags(tags []ecstypes.Tag) map[string]string {
 	out := make(map[string]string, len(tags))
 	for _, t := range tags {
@@ -144,12 +152,7 @@ func (ecsForceNewDeployment) Schema() ParamSchema {
 	return ParamSchema{Params: []Param{
 		{Name: "min_interval_minutes", Type: TypeInt, Default: 15,
 			Description: "a service whose primary deployment is younger than this many minutes is not redeployed"},
-	}, Check: func(p Params) error {
-		if p.Int("min_interval_minutes") < 1 {
-			return fmt.Errorf("min_interval_minutes is %d, want at least 1", p.Int("min_interval_minutes"))
-		}
-		return nil
-	}}
+	}, Check: checkMinInterval}
 }
 
 func (ecsForceNewDeployment) Permissions() []string {
@@ -174,10 +177,7 @@ func (ecsForceNewDeployment) Target(a alert.Alert, _ Params) (Target, error) {
 }
 
 func (e ecsForceNewDeployment) Plan(ctx context.Context, c Clients, t Target, p Params) (Plan, error) {
-	if c.ECS == nil {
-		return Plan{}, missing("ECS")
-	}
-	s, err := describeService(ctx, c.ECS, t.Parent, t.ID)
+	s, err := plannedService(ctx, c, t.Parent, t.ID)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -206,10 +206,7 @@ func (ecsForceNewDeployment) Apply(ctx context.Context, c Clients, p Plan) error
 	if err != nil {
 		return err
 	}
-	if c.ECS == nil {
-		return missing("ECS")
-	}
-	s, err := describeService(ctx, c.ECS, d.Cluster, d.Service)
+	s, err := plannedService(ctx, c, d.Cluster, d.Service)
 	if err != nil {
 		return err
 	}
@@ -229,10 +226,7 @@ func (ecsForceNewDeployment) Verify(ctx context.Context, c Clients, p Plan) erro
 	if err != nil {
 		return err
 	}
-	if c.ECS == nil {
-		return missing("ECS")
-	}
-	s, err := describeService(ctx, c.ECS, d.Cluster, d.Service)
+	s, err := plannedService(ctx, c, d.Cluster, d.Service)
 	if err != nil {
 		return err
 	}
@@ -273,13 +267,10 @@ func (ecsSetDesiredCount) Schema() ParamSchema {
 		{Name: "to", Type: TypeInt, Description: "set the desired count to this many tasks (0 stops the service's tasks)"},
 		{Name: "max", Type: TypeInt, Required: true, Description: "never set the desired count above this"},
 	}, Check: func(p Params) error {
+		if err := checkStep(p, "count"); err != nil {
+			return err
+		}
 		switch {
-		case p.Has("by") == p.Has("to"):
-			return errors.New("set exactly one of by and to")
-		case p.Has("by") && p.Int("by") == 0:
-			return errors.New("by is 0: the action would never change anything")
-		case p.Has("to") && p.Int("to") < 0:
-			return fmt.Errorf("to is %d: a count cannot be negative", p.Int("to"))
 		case p.Int("max") < 0:
 			return fmt.Errorf("max is %d: a count cannot be negative", p.Int("max"))
 		case p.Has("to") && p.Int("to") > p.Int("max"):
@@ -310,18 +301,12 @@ func (ecsSetDesiredCount) Example() string {
 func (ecsSetDesiredCount) Target(a alert.Alert, _ Params) (Target, error) { return ecsServiceTarget(a) }
 
 func (e ecsSetDesiredCount) Plan(ctx context.Context, c Clients, t Target, p Params) (Plan, error) {
-	if c.ECS == nil {
-		return Plan{}, missing("ECS")
-	}
-	s, err := describeService(ctx, c.ECS, t.Parent, t.ID)
+	s, err := plannedService(ctx, c, t.Parent, t.ID)
 	if err != nil {
 		return Plan{}, err
 	}
 	d := &countPlan{Cluster: t.Parent, Service: t.ID, From: s.DesiredCount}
-	want := int64(d.From) + int64(p.Int("by"))
-	if p.Has("to") {
-		want = int64(p.Int("to"))
-	}
+	want := stepWant(d.From, p)
 	d.To = int32(min(max(want, 0), int64(p.Int("max"))))
 	plan := Plan{Action: e.Name(), Target: t, Data: d, TagsRead: true, Tags: ecsTags(s.Tags)}
 	// Scaling out from above max would scale in: leave it to people.
@@ -345,19 +330,12 @@ func (ecsSetDesiredCount) Apply(ctx context.Context, c Clients, p Plan) error {
 	if err != nil {
 		return err
 	}
-	if c.ECS == nil {
-		return missing("ECS")
-	}
-	s, err := describeService(ctx, c.ECS, d.Cluster, d.Service)
+	s, err := plannedService(ctx, c, d.Cluster, d.Service)
 	if err != nil {
 		return err
 	}
-	switch s.DesiredCount {
-	case d.To:
-		return nil
-	case d.From:
-	default:
-		return fmt.Errorf("set desired count of %s/%s: %w: planned from %d, now %d", d.Cluster, d.Service, ErrChanged, d.From, s.DesiredCount)
+	if done, err := stepDone(fmt.Sprintf("desired count of %s/%s", d.Cluster, d.Service), d.From, d.To, s.DesiredCount); done || err != nil {
+		return err
 	}
 	if _, err := c.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(d.Cluster), Service: aws.String(d.Service),
 		DesiredCount: aws.Int32(d.To)}); err != nil {
@@ -371,10 +349,7 @@ func (ecsSetDesiredCount) Verify(ctx context.Context, c Clients, p Plan) error {
 	if err != nil {
 		return err
 	}
-	if c.ECS == nil {
-		return missing("ECS")
-	}
-	s, err := describeService(ctx, c.ECS, d.Cluster, d.Service)
+	s, err := plannedService(ctx, c, d.Cluster, d.Service)
 	if err != nil {
 		return err
 	}

@@ -288,3 +288,13 @@ func truncate(s string, n int) string {
 	}
 	return s[:cut] + "…"
 }
+
+// checkMinInterval is the schema check of the actions that skip a target
+// they acted on less than min_interval_minutes ago: an interval under a
+// minute would let a flapping trigger act in a loop.
+func checkMinInterval(p Params) error {
+	if p.Int("min_interval_minutes") < 1 {
+		return fmt.Errorf("min_interval_minutes is %d, want at least 1", p.Int("min_interval_minutes"))
+	}
+	return nil
+}

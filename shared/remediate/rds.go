@@ -105,6 +105,15 @@ func describeDBInstance(ctx context.Context, c RDSAPI, id string) (rdstypes.DBIn
 	return rdstypes.DBInstance{}, fmt.Errorf("describe DB instance %s: not found", id)
 }
 
+// plannedDBInstance describes the DB instance a plan is about: Plan reads
+// it, Apply and Verify read it again before changing or checking it.
+func plannedDBInstance(ctx context.Context, c Clients, id string) (rdstypes.DBInstance, error) {
+	if c.RDS == nil {
+		return rdstypes.DBInstance{}, missing("RDS")
+	}
+	return describeDBInstance(ctx, c.RDS, id)
+}
+
 // rdsSnapshotPrivate removes "all" from a manual DB snapshot's restore
 // attribute, so only the accounts it was shared with by id can restore it
 // (Security Hub RDS.1).
@@ -265,10 +274,7 @@ func (rdsInstanceNotPublic) Target(a alert.Alert, _ Params) (Target, error) {
 }
 
 func (r rdsInstanceNotPublic) Plan(ctx context.Context, c Clients, t Target, _ Params) (Plan, error) {
-	if c.RDS == nil {
-		return Plan{}, missing("RDS")
-	}
-	db, err := describeDBInstance(ctx, c.RDS, t.ID)
+	db, err := plannedDBInstance(ctx, c, t.ID)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -288,10 +294,7 @@ func (rdsInstanceNotPublic) Apply(ctx context.Context, c Clients, p Plan) error 
 	if err != nil {
 		return err
 	}
-	if c.RDS == nil {
-		return missing("RDS")
-	}
-	db, err := describeDBInstance(ctx, c.RDS, d.Instance)
+	db, err := plannedDBInstance(ctx, c, d.Instance)
 	if err != nil || !aws.ToBool(db.PubliclyAccessible) {
 		return err
 	}
@@ -307,10 +310,7 @@ func (rdsInstanceNotPublic) Verify(ctx context.Context, c Clients, p Plan) error
 	if err != nil {
 		return err
 	}
-	if c.RDS == nil {
-		return missing("RDS")
-	}
-	db, err := describeDBInstance(ctx, c.RDS, d.Instance)
+	db, err := plannedDBInstance(ctx, c, d.Instance)
 	if err != nil {
 		return err
 	}
@@ -346,12 +346,7 @@ func (rdsRebootInstance) Schema() ParamSchema {
 			Description: "a DB instance Watchkeeper rebooted less than this many minutes ago is not rebooted again"},
 		{Name: "force_failover", Type: TypeBool, Default: false,
 			Description: "reboot a Multi-AZ instance by failing over to its standby"},
-	}, Check: func(p Params) error {
-		if p.Int("min_interval_minutes") < 1 {
-			return fmt.Errorf("min_interval_minutes is %d, want at least 1", p.Int("min_interval_minutes"))
-		}
-		return nil
-	}}
+	}, Check: checkMinInterval}
 }
 
 func (rdsRebootInstance) Permissions() []string {
@@ -387,10 +382,7 @@ type dbRebootPlan struct {
 }
 
 func (r rdsRebootInstance) Plan(ctx context.Context, c Clients, t Target, p Params) (Plan, error) {
-	if c.RDS == nil {
-		return Plan{}, missing("RDS")
-	}
-	db, err := describeDBInstance(ctx, c.RDS, t.ID)
+	db, err := plannedDBInstance(ctx, c, t.ID)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -418,10 +410,7 @@ func (rdsRebootInstance) Apply(ctx context.Context, c Clients, p Plan) error {
 	if err != nil {
 		return err
 	}
-	if c.RDS == nil {
-		return missing("RDS")
-	}
-	db, err := describeDBInstance(ctx, c.RDS, d.Instance)
+	db, err := plannedDBInstance(ctx, c, d.Instance)
 	if err != nil || dbRebootedSince(db, d.At) {
 		return err
 	}
@@ -444,10 +433,7 @@ func (rdsRebootInstance) Verify(ctx context.Context, c Clients, p Plan) error {
 	if err != nil {
 		return err
 	}
-	if c.RDS == nil {
-		return missing("RDS")
-	}
-	db, err := describeDBInstance(ctx, c.RDS, d.Instance)
+	db, err := plannedDBInstance(ctx, c, d.Instance)
 	if err != nil {
 		return err
 	}

@@ -60,6 +60,40 @@ func (p publicAccess) off() []string {
 	return out
 }
 
+// plan fills in a plan that turns on the flags that are off; what names
+// the bucket or account the flags belong to ("bucket logs").
+func (p publicAccess) plan(plan *Plan, what string) {
+	off := p.off()
+	if len(off) == 0 {
+		plan.Summary = what + " already blocks public access"
+		return
+	}
+	for _, f := range off {
+		plan.Changes = append(plan.Changes, "turn on "+f)
+	}
+	plan.Summary = fmt.Sprintf("on %s turn on %s", what, strings.Join(off, ", "))
+}
+
+// verify reports the flags still off as ErrVerify; what names their owner.
+func (p publicAccess) verify(what string) error {
+	if off := p.off(); len(off) > 0 {
+		return fmt.Errorf("%w: %s still has %s off", ErrVerify, what, strings.Join(off, ", "))
+	}
+	return nil
+}
+
+// undo is the CLI command that puts these flags back, or deletes the
+// configuration when none existed: service is s3api or s3control, owner its
+// flag and value naming the bucket or account.
+func (p publicAccess) undo(existed bool, service string, owner ...string) string {
+	if !existed {
+		return cli(append([]string{service, "delete-public-access-block"}, owner...)...)
+	}
+	return cli(append(append([]string{service, "put-public-access-block"}, owner...), "--public-access-block-configuration",
+		fmt.Sprintf("BlockPublicAcls=%t,IgnorePublicAcls=%t,BlockPublicPolicy=%t,RestrictPublicBuckets=%t",
+			p.BlockPublicAcls, p.IgnorePublicAcls, p.BlockPublicPolicy, p.RestrictPublicBuckets))...)
+}
+
 // s3Plan is s3-block-public-access's Plan.Data.
 type s3Plan struct {
 	Bucket string
@@ -165,15 +199,7 @@ func (a s3BlockPublicAccess) Plan(ctx context.Context, c Clients, t Target, _ Pa
 		return Plan{}, err
 	}
 	plan := Plan{Action: a.Name(), Target: t, Data: &s3Plan{Bucket: t.ID, Before: before, Existed: existed}, Tags: tags, TagsRead: true}
-	off := before.off()
-	if len(off) == 0 {
-		plan.Summary = fmt.Sprintf("bucket %s already blocks public access", t.ID)
-		return plan, nil
-	}
-	for _, f := range off {
-		plan.Changes = append(plan.Changes, "turn on "+f)
-	}
-	plan.Summary = fmt.Sprintf("on bucket %s turn on %s", t.ID, strings.Join(off, ", "))
+	before.plan(&plan, "bucket "+t.ID)
 	return plan, nil
 }
 
@@ -215,10 +241,7 @@ func (s3BlockPublicAccess) Verify(ctx context.Context, c Clients, p Plan) error 
 	if err != nil {
 		return err
 	}
-	if off := now.off(); len(off) > 0 {
-		return fmt.Errorf("%w: bucket %s still has %s off", ErrVerify, d.Bucket, strings.Join(off, ", "))
-	}
-	return nil
+	return now.verify("bucket " + d.Bucket)
 }
 
 func (s3BlockPublicAccess) Undo(p Plan) string {
@@ -226,11 +249,5 @@ func (s3BlockPublicAccess) Undo(p Plan) string {
 	if err != nil {
 		return ""
 	}
-	if !d.Existed {
-		return cli("s3api", "delete-public-access-block", "--bucket", d.Bucket)
-	}
-	b := d.Before
-	return cli("s3api", "put-public-access-block", "--bucket", d.Bucket, "--public-access-block-configuration",
-		fmt.Sprintf("BlockPublicAcls=%t,IgnorePublicAcls=%t,BlockPublicPolicy=%t,RestrictPublicBuckets=%t",
-			b.BlockPublicAcls, b.IgnorePublicAcls, b.BlockPublicPolicy, b.RestrictPublicBuckets))
+	return d.Before.undo(d.Existed, "s3api", "--bucket", d.Bucket)
 }

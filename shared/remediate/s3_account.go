@@ -3,7 +3,6 @@ package remediate
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
@@ -130,15 +129,7 @@ func (s s3AccountPublicAccessBlock) Plan(ctx context.Context, c Clients, t Targe
 		return Plan{}, err
 	}
 	plan := Plan{Action: s.Name(), Target: t, Data: &accountPABPlan{Account: t.ID, Before: before, Existed: existed}}
-	off := before.off()
-	if len(off) == 0 {
-		plan.Summary = fmt.Sprintf("account %s already blocks public access", t.ID)
-		return plan, nil
-	}
-	for _, f := range off {
-		plan.Changes = append(plan.Changes, "turn on "+f)
-	}
-	plan.Summary = fmt.Sprintf("on account %s turn on %s", t.ID, strings.Join(off, ", "))
+	before.plan(&plan, "account "+t.ID)
 	return plan, nil
 }
 
@@ -178,10 +169,7 @@ func (s3AccountPublicAccessBlock) Verify(ctx context.Context, c Clients, p Plan)
 	if err != nil {
 		return err
 	}
-	if off := now.off(); len(off) > 0 {
-		return fmt.Errorf("%w: account %s still has %s off", ErrVerify, d.Account, strings.Join(off, ", "))
-	}
-	return nil
+	return now.verify("account " + d.Account)
 }
 
 func (s3AccountPublicAccessBlock) Undo(p Plan) string {
@@ -189,11 +177,5 @@ func (s3AccountPublicAccessBlock) Undo(p Plan) string {
 	if err != nil {
 		return ""
 	}
-	if !d.Existed {
-		return cli("s3control", "delete-public-access-block", "--account-id", d.Account)
-	}
-	b := d.Before
-	return cli("s3control", "put-public-access-block", "--account-id", d.Account, "--public-access-block-configuration",
-		fmt.Sprintf("BlockPublicAcls=%t,IgnorePublicAcls=%t,BlockPublicPolicy=%t,RestrictPublicBuckets=%t",
-			b.BlockPublicAcls, b.IgnorePublicAcls, b.BlockPublicPolicy, b.RestrictPublicBuckets))
+	return d.Before.undo(d.Existed, "s3control", "--account-id", d.Account)
 }

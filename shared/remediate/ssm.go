@@ -71,8 +71,8 @@ func checkDocumentParams(p Params) []error {
 	if _, err := documentParams(p.Strings("parameters")); err != nil {
 		errs = append(errs, err)
 	}
-	if p.Int("min_interval_minutes") < 1 {
-		errs = append(errs, fmt.Errorf("min_interval_minutes is %d, want at least 1", p.Int("min_interval_minutes")))
+	if err := checkMinInterval(p); err != nil {
+		errs = append(errs, err)
 	}
 	return errs
 }
