@@ -370,52 +370,17 @@ func timeKey(t time.Time) string { return t.UTC().Format(timeKeyLayout) }
 
 func alertFromItem(it map[string]types.AttributeValue) (AlertRecord, error) {
 	var r AlertRecord
-	var errs []error
-	str := func(k string) string {
-		if v, ok := it[k].(*types.AttributeValueMemberS); ok {
-			return v.Value
-		}
-		return ""
-	}
-	num := func(k string) int64 {
-		v, ok := it[k].(*types.AttributeValueMemberN)
-		if !ok {
-			return 0
-		}
-		n, err := strconv.ParseInt(v.Value, 10, 64)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("attribute %s: %w", k, err))
-		}
-		return n
-	}
-	tm := func(k string) time.Time {
-		v := str(k)
-		if v == "" {
-			return time.Time{}
-		}
-		t, err := time.Parse(time.RFC3339Nano, v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("attribute %s: %w", k, err))
-		}
-		return t
-	}
-	r.ID = str(attrID)
+	in := &itemReader{item: it}
+	r.ID = in.str(attrID)
 	if r.ID == "" {
-		r.ID = strings.TrimPrefix(str(AttrPK), PK(AlertState, ""))
+		r.ID = strings.TrimPrefix(in.str(AttrPK), PK(AlertState, ""))
 	}
-	r.State, r.PreviousState = str(attrState), str(attrPrevState)
-	r.Severity, r.Title, r.Source = str(attrSeverity), str(attrTitle), str(attrSource)
-	if m, ok := it[attrLabels].(*types.AttributeValueMemberM); ok {
-		r.Labels = make(map[string]string, len(m.Value))
-		for k, v := range m.Value {
-			if sv, ok := v.(*types.AttributeValueMemberS); ok {
-				r.Labels[k] = sv.Value
-			}
-		}
-	}
-	r.FiringSince, r.LastChange = tm(attrFiringSince), tm(attrLastChange)
-	r.LastNotified, r.LastReminded = tm(attrLastNotified), tm(attrLastReminded)
-	r.RepeatInterval = time.Duration(num(attrRepeatSeconds)) * time.Second
+	r.State, r.PreviousState = in.str(attrState), in.str(attrPrevState)
+	r.Severity, r.Title, r.Source = in.str(attrSeverity), in.str(attrTitle), in.str(attrSource)
+	r.Labels = in.strMap(attrLabels)
+	r.FiringSince, r.LastChange = in.time(attrFiringSince), in.time(attrLastChange)
+	r.LastNotified, r.LastReminded = in.time(attrLastNotified), in.time(attrLastReminded)
+	r.RepeatInterval = time.Duration(in.num(attrRepeatSeconds)) * time.Second
 	if l, ok := it[attrReceivers].(*types.AttributeValueMemberL); ok {
 		for _, v := range l.Value {
 			if sv, ok := v.(*types.AttributeValueMemberS); ok {
@@ -423,11 +388,11 @@ func alertFromItem(it map[string]types.AttributeValue) (AlertRecord, error) {
 			}
 		}
 	}
-	r.Reminders = int(num(attrReminders))
-	r.version = num(attrVersion)
+	r.Reminders = int(in.num(attrReminders))
+	r.version = in.num(attrVersion)
 	_, r.Firing = it[AttrGSI1PK]
-	if len(errs) > 0 {
-		return r, fmt.Errorf("alert record %s: %w", r.ID, errors.Join(errs...))
+	if len(in.errs) > 0 {
+		return r, fmt.Errorf("alert record %s: %w", r.ID, errors.Join(in.errs...))
 	}
 	return r, nil
 }

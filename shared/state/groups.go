@@ -281,63 +281,37 @@ func (s *Store) DueGroups(ctx context.Context, now time.Time) ([]GroupBatch, err
 
 func groupFromItem(it map[string]types.AttributeValue) (GroupBatch, error) {
 	var b GroupBatch
-	var errs []error
-	str := func(m map[string]types.AttributeValue, k string) string {
-		if v, ok := m[k].(*types.AttributeValueMemberS); ok {
-			return v.Value
-		}
-		return ""
-	}
-	num := func(k string) int64 {
-		v, ok := it[k].(*types.AttributeValueMemberN)
-		if !ok {
-			return 0
-		}
-		n, err := strconv.ParseInt(v.Value, 10, 64)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("attribute %s: %w", k, err))
-		}
-		return n
-	}
+	in := &itemReader{item: it}
 	nsTime := func(k string) time.Time {
-		if n := num(k); n != 0 {
+		if n := in.num(k); n != 0 {
 			return time.Unix(0, n).UTC()
 		}
 		return time.Time{}
 	}
-	b.Spec.Key, b.Spec.Route, b.Spec.Receiver = str(it, attrGroupKey), str(it, attrRoute), str(it, attrReceiver)
-	if m, ok := it[attrLabels].(*types.AttributeValueMemberM); ok {
-		b.Spec.Labels = make(map[string]string, len(m.Value))
-		for k, v := range m.Value {
-			if sv, ok := v.(*types.AttributeValueMemberS); ok {
-				b.Spec.Labels[k] = sv.Value
-			}
-		}
-	}
-	b.Spec.Wait, b.Spec.Interval = time.Duration(num(attrWait)), time.Duration(num(attrInterval))
-	b.Count = int(num(attrPending))
+	b.Spec.Key, b.Spec.Route, b.Spec.Receiver = in.str(attrGroupKey), in.str(attrRoute), in.str(attrReceiver)
+	b.Spec.Labels = in.strMap(attrLabels)
+	b.Spec.Wait, b.Spec.Interval = time.Duration(in.num(attrWait)), time.Duration(in.num(attrInterval))
+	b.Count = int(in.num(attrPending))
 	b.Since, b.LastSent = nsTime(attrPendingSince), nsTime(attrLastSent)
-	b.Version = num(attrVersion)
+	b.Version = in.num(attrVersion)
 	if l, ok := it[attrMembers].(*types.AttributeValueMemberL); ok {
 		for _, v := range l.Value {
 			mv, ok := v.(*types.AttributeValueMemberM)
 			if !ok {
 				continue
 			}
-			m := GroupMember{ID: str(mv.Value, "id"), Title: str(mv.Value, "title"),
-				Severity: str(mv.Value, "severity"), State: str(mv.Value, "state")}
-			if ts := str(mv.Value, "time"); ts != "" {
-				t, err := time.Parse(time.RFC3339Nano, ts)
-				if err != nil {
-					errs = append(errs, fmt.Errorf("member %s time: %w", m.ID, err))
-				}
-				m.Time = t
+			member := &itemReader{item: mv.Value}
+			m := GroupMember{ID: member.str("id"), Title: member.str("title"),
+				Severity: member.str("severity"), State: member.str("state")}
+			m.Time = member.time("time")
+			for _, err := range member.errs {
+				in.errs = append(in.errs, fmt.Errorf("member %s: %w", m.ID, err))
 			}
 			b.Members = append(b.Members, m)
 		}
 	}
-	if len(errs) > 0 {
-		return b, fmt.Errorf("group record %s: %w", b.Spec.Key, errors.Join(errs...))
+	if len(in.errs) > 0 {
+		return b, fmt.Errorf("group record %s: %w", b.Spec.Key, errors.Join(in.errs...))
 	}
 	return b, nil
 }
