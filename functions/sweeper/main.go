@@ -1,5 +1,5 @@
-// Command sweeper runs the scheduled jobs: the posture sweep, the heartbeat
-// and the reminders (repeat reminders and storm group flushes).
+// Command sweeper runs the scheduled jobs (posture, heartbeat, reminders,
+// reconcile, digest) and the alarm profiles' EC2 state-change events.
 package main
 
 import (
@@ -38,9 +38,10 @@ func main() {
 		fmt.Fprintf(os.Stderr, "sweeper: %v\n", err)
 		os.Exit(1)
 	}
+	events := eventbridge.NewFromConfig(rt.AWS)
 	var pub sweep.Publisher
 	if rt.Env.Bus != "" {
-		pub = bus.New(eventbridge.NewFromConfig(rt.AWS), rt.Env.Bus)
+		pub = bus.New(events, rt.Env.Bus)
 	}
 	ec2Client := ec2.NewFromConfig(rt.AWS)
 	cwClient := cloudwatch.NewFromConfig(rt.AWS)
@@ -73,7 +74,7 @@ func main() {
 				GuardDuty:  guardduty.NewFromConfig(rt.AWS),
 				CloudWatch: cwClient,
 				Logs:       cloudwatchlogs.NewFromConfig(rt.AWS),
-				Events:     eventbridge.NewFromConfig(rt.AWS),
+				Events:     events,
 				Suite: sweep.Suite{
 					TrailLogGroup: os.Getenv(funcenv.TrailLogGroup),
 					DetectorARN:   os.Getenv(funcenv.DetectorARN),
@@ -98,13 +99,11 @@ func main() {
 			Logger:     rt.Logger,
 		})
 	}
-	var reminders sweep.Job
-	if rt.Env.Table != "" {
-		reminders = sweep.Reminders(state.NewStore(dynamodb.NewFromConfig(rt.AWS), rt.Env.Table, time.Now), pub, rt.Logger, time.Now)
+	if store != nil {
+		jobs[sweep.JobReminders] = sweep.Reminders(store, pub, rt.Logger, time.Now)
 	} else {
-		reminders = sweep.Reminders(nil, pub, rt.Logger, time.Now)
+		jobs[sweep.JobReminders] = sweep.Reminders(nil, pub, rt.Logger, time.Now)
 	}
-	jobs[sweep.JobReminders] = reminders
 	svc := sweep.New(jobs, pub, rt.Logger, time.Now)
 	if store != nil {
 		svc.DedupFindings(store, sweep.DefaultRenotifyAfter).AuditFindings(store)
