@@ -115,15 +115,17 @@ func DigestDetail(stack string, s DigestSummary) (Detail, error) {
 		if len(b) <= MaxDigestDetailBytes {
 			return d, nil
 		}
-		switch {
-		case len(s.Rules) > 0:
-			s.Rules = s.Rules[:len(s.Rules)-1]
-		case len(s.Rows) > 0:
-			s.Rows = s.Rows[:len(s.Rows)-1]
-		default:
+		// Drop about as many rows as the excess holds, at least one, so a
+		// huge week takes a few rounds rather than one per row.
+		n := len(s.Rules) + len(s.Rows)
+		if n == 0 {
 			return Detail{}, fmt.Errorf("digest detail: %d bytes without rows, limit %d", len(b), MaxDigestDetailBytes)
 		}
-		s.RowsDropped++
+		drop := max(1, n*(len(b)-MaxDigestDetailBytes)/len(b))
+		r := min(drop, len(s.Rules))
+		s.Rules = s.Rules[:len(s.Rules)-r]
+		s.Rows = s.Rows[:len(s.Rows)-min(drop-r, len(s.Rows))]
+		s.RowsDropped += drop
 	}
 }
 

@@ -128,3 +128,47 @@ func TestDigestErrors(t *testing.T) {
 		t.Error("an empty period was accepted")
 	}
 }
+
+// A detail of exactly MaxDigestDetailBytes is sent whole; one byte more
+// drops a row.
+func TestDigestDetailAtTheLimit(t *testing.T) {
+	size := func(s DigestSummary) int {
+		t.Helper()
+		d, err := DigestDetail("Watchkeeper", s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Digest.RowsDropped > 0 {
+			return MaxDigestDetailBytes + 1
+		}
+		b, _ := json.Marshal(d)
+		return len(b)
+	}
+	s := sampleDigest()
+	s.Rows = nil
+	for size(s)+300 < MaxDigestDetailBytes {
+		s.Rows = append(s.Rows, DigestRow{Kind: "finding", Account: strings.Repeat("a", 100), Severity: "high", Count: 1})
+	}
+	exact := -1
+	for l := 0; l < maxDigestField; l++ {
+		c := s
+		c.Rows = append(append([]DigestRow(nil), s.Rows...), DigestRow{Kind: "finding", Account: strings.Repeat("b", l), Severity: "high", Count: 1})
+		if size(c) == MaxDigestDetailBytes {
+			exact = l
+			s = c
+			break
+		}
+	}
+	if exact < 0 {
+		t.Fatal("could not build a detail of exactly the limit")
+	}
+	d, err := DigestDetail("Watchkeeper", s)
+	if err != nil || d.Digest.RowsDropped != 0 || len(d.Digest.Rows) != len(s.Rows) {
+		t.Errorf("at the limit: dropped %d, %v", d.Digest.RowsDropped, err)
+	}
+	s.Rows[len(s.Rows)-1].Account += "b"
+	d, err = DigestDetail("Watchkeeper", s)
+	if err != nil || d.Digest.RowsDropped == 0 {
+		t.Errorf("one byte over: dropped %d, %v", d.Digest.RowsDropped, err)
+	}
+}

@@ -13,7 +13,7 @@ import (
 
 // JobParamDigestReceivers names the config receivers that get the digest
 // through the notifier (one Watchkeeper Digest event for all of them).
-const JobParamDigestReceivers = "receivers"
+const JobParamDigestReceivers = config.DigestInputReceivers
 
 // Summary is the digest as the Watchkeeper Digest event carries it: the
 // same numbers Text shows, for receivers, with the chart's widget.
