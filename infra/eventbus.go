@@ -22,6 +22,7 @@ const (
 	detailRemediation = alert.DetailTypeRemediation
 	detailReminder    = alert.DetailTypeReminder
 	detailGroup       = alert.DetailTypeGroup
+	detailDigest      = alert.DetailTypeDigest
 )
 
 // Retry policy of the rule targets: EventBridge's maxima, so a throttled or
@@ -52,12 +53,12 @@ func NewEventBus(scope constructs.Construct, id string) *EventBus {
 	return &EventBus{scope: c, Bus: bus}
 }
 
-// RouteSuiteEvents sends findings, remediation reports, reminders and group
-// flushes to the notifier and findings to the remediator, each target with a
-// DLQ and a retry policy.
+// RouteSuiteEvents sends findings, remediation reports, reminders, group
+// flushes and digests to the notifier and findings to the remediator, each
+// target with a DLQ and a retry policy.
 func (eb *EventBus) RouteSuiteEvents(notifier, remediator awslambda.IFunction) {
-	eb.route("ToNotifier", "Findings, remediation reports, reminders and group flushes to the notifier",
-		[]string{detailFinding, detailRemediation, detailReminder, detailGroup}, notifier)
+	eb.route("ToNotifier", "Findings, remediation reports, reminders, group flushes and digests to the notifier",
+		[]string{detailFinding, detailRemediation, detailReminder, detailGroup, detailDigest}, notifier)
 	eb.route("ToRemediator", "Findings to the remediator", []string{detailFinding}, remediator)
 }
 

@@ -274,7 +274,7 @@ func TestEventBus(t *testing.T) {
 			target      string
 			detailTypes []any
 		}{
-			{config.FunctionNotifier, []any{detailFinding, detailRemediation, detailReminder, detailGroup}},
+			{config.FunctionNotifier, []any{detailFinding, detailRemediation, detailReminder, detailGroup, detailDigest}},
 			{config.FunctionRemediator, []any{detailFinding}},
 		}
 		for _, r := range rules {

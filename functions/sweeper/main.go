@@ -92,6 +92,8 @@ func main() {
 			CloudWatch: cwClient,
 			SES:        sesv2.NewFromConfig(rt.AWS),
 			Channels:   rt.Config.Notifications.Channels,
+			Receivers:  rt.Config.Notifications.Receivers,
+			Bus:        pub,
 			Stack:      rt.Config.Deployment.StackName,
 			Region:     rt.AWS.Region,
 			Render:     render.Options{TimeZone: timeZone(rt.Config.Deployment.TimeZone), AccountAlias: rt.Config.Deployment.AccountAlias},

@@ -142,6 +142,9 @@ type Alert struct {
 	// Reminder is set when the alert is a repeat reminder of an alert still
 	// firing (a Watchkeeper Reminder event).
 	Reminder *Reminder `json:"reminder,omitempty"`
+	// Digest is set when the alert is a weekly digest (a Watchkeeper Digest
+	// event) for the receivers it names.
+	Digest *DigestSummary `json:"digest,omitempty"`
 }
 
 // Group summarizes the alerts of one routing group sent as one message. The

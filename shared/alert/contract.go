@@ -100,6 +100,8 @@ type Detail struct {
 	Reminder *Reminder `json:"reminder,omitempty"`
 	// Group is set on group flush events (see reminder.go).
 	Group *Group `json:"group,omitempty"`
+	// Digest is set on digest events (see digest.go).
+	Digest *DigestSummary `json:"digest,omitempty"`
 }
 
 // TrailRecord is the part of a CloudTrail record the contract carries:
@@ -318,8 +320,12 @@ func watchkeeperAlerts(ev *eventBridgeEvent) ([]Alert, error) {
 		if err := groupFields(a, &d); err != nil {
 			return nil, err
 		}
+	case DetailTypeDigest:
+		if err := digestFields(a, &d); err != nil {
+			return nil, err
+		}
 	default:
-		return nil, fmt.Errorf("unknown watchkeeper detail-type (want %q, %q, %q or %q)", DetailTypeFinding, DetailTypeRemediation, DetailTypeReminder, DetailTypeGroup)
+		return nil, fmt.Errorf("unknown watchkeeper detail-type (want %q, %q, %q, %q or %q)", DetailTypeFinding, DetailTypeRemediation, DetailTypeReminder, DetailTypeGroup, DetailTypeDigest)
 	}
 	if a.Severity == "" {
 		return nil, fmt.Errorf("detail: severity %q is not one of %s", truncate(d.Severity, 20), strings.Join(Severities(), ", "))

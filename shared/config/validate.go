@@ -169,6 +169,7 @@ func (c *Config) Validate() error {
 	v.alarms()
 	v.watch()
 	v.schedules()
+	v.digestReceivers()
 	v.events()
 	v.trail()
 	v.detection()

@@ -49,6 +49,8 @@ type Service struct {
 	life lifecycle
 	// alertAudit keeps one audit record per alert handled (audit.go).
 	alertAudit *notificationAudit
+	// channelTypes maps channel names to their types (digest.go).
+	channelTypes map[string]string
 }
 
 // Option configures a Service.
@@ -85,6 +87,10 @@ func New(cfg *config.Config, channels map[string]notify.Notifier, marks marker, 
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{router: router, receivers: recv, channels: channels, marks: marks, window: window, logger: logger}
+	s.channelTypes = make(map[string]string, len(cfg.Notifications.Channels))
+	for _, c := range cfg.Notifications.Channels {
+		s.channelTypes[c.Name] = c.Type
+	}
 	for _, o := range opts {
 		o(s)
 	}
@@ -150,6 +156,11 @@ func (s *Service) deliverTo(ctx context.Context, a alert.Alert, matches []route.
 			if a.State.Resolved() && !m.SendResolved {
 				d.Status = "suppressed"
 				d.Error = "route " + m.Path + " has send_resolved false"
+				out = append(out, d)
+				continue
+			}
+			if note := s.skipNote(ch, a); note != "" {
+				d.Status, d.Error = StatusSkipped, note
 				out = append(out, d)
 				continue
 			}

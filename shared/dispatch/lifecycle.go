@@ -95,6 +95,9 @@ func (s *Service) process(ctx context.Context, a alert.Alert) (ds []outcome.Deli
 	if a.IsGroupFlush() {
 		return s.flushGroup(ctx, a.Group.Key, log)
 	}
+	if a.IsDigest() {
+		return s.deliverDigest(ctx, a, log)
+	}
 	matches := s.router.Receivers(a.Labels)
 	if len(matches) == 0 {
 		log.Warn("no route matched; alert not delivered", "labels", a.Labels)

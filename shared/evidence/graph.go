@@ -37,8 +37,11 @@ type Graph struct {
 // NewGraph returns a graph enricher over a CloudWatch client.
 func NewGraph(cw widgetImager) *Graph { return &Graph{cw: cw} }
 
-// Enrich sets a.Graph for metric alarms; other alerts are left alone.
+// Enrich sets a.Graph for metric alarms and digests; other alerts are left alone.
 func (g *Graph) Enrich(ctx context.Context, a *alert.Alert) error {
+	if a.Digest != nil {
+		return g.digestChart(ctx, a)
+	}
 	if a.Metric == nil || a.Time.IsZero() || (a.Metric.Name == "" && len(a.Metric.Metrics) == 0) {
 		return nil
 	}

@@ -69,6 +69,10 @@ type DigestClients struct {
 	SES        emailSender
 	// Channels are the config's channels; the email ones receive the digest.
 	Channels []config.Channel
+	// Receivers are the config's receivers, which job input receivers names.
+	Receivers []config.Receiver
+	// Bus publishes the Watchkeeper Digest event for receivers.
+	Bus Publisher
 	// Stack is the Stack dimension of the suite's own metrics.
 	Stack  string
 	Region string
@@ -292,9 +296,10 @@ func DigestWidget(stack, region string, from, to time.Time) ([]byte, error) {
 
 // DigestJob returns the digest job: the period's audit records from the
 // table, counted per account and severity, with a chart of the suite's
-// metrics, sent to the email channels. A chart that cannot be drawn is
-// left out, not fatal; a channel that cannot be sent to is an error after
-// the others were tried.
+// metrics, sent to the email channels by SES and, for the receivers job
+// input names, as one Watchkeeper Digest event the notifier delivers. A
+// chart that cannot be drawn is left out, not fatal; a channel that cannot
+// be sent to is an error after the others were tried.
 func DigestJob(c DigestClients) Job {
 	if c.Now == nil {
 		c.Now = time.Now
@@ -303,9 +308,16 @@ func DigestJob(c DigestClients) Job {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return func(ctx context.Context, req *alert.JobRequest) ([]Finding, error) {
-		days, names, err := digestParams(req)
+		days, names, receivers, err := digestParams(req)
 		if err != nil {
 			return nil, err
+		}
+		if err := digestReceivers(receivers, c.Receivers); err != nil {
+			return nil, err
+		}
+		if len(receivers) > 0 && names == nil {
+			// Receivers only: no e-mail channel is named, so none gets it by SES.
+			names = []string{}
 		}
 		to := c.Now().UTC().Truncate(24 * time.Hour)
 		from := to.Add(-time.Duration(days) * 24 * time.Hour)
@@ -314,8 +326,15 @@ func DigestJob(c DigestClients) Job {
 			return nil, fmt.Errorf("digest: %w", err)
 		}
 		d := BuildDigest(records, from, to)
-		if c.CloudWatch != nil {
-			widget, err := DigestWidget(c.Stack, c.Region, from, to)
+		widget, werr := DigestWidget(c.Stack, c.Region, from, to)
+		var errs []error
+		if len(receivers) > 0 {
+			if err := c.publishDigest(ctx, d, receivers, widget); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if c.CloudWatch != nil && (names == nil || len(names) > 0) {
+			err := werr
 			if err == nil {
 				var out *cloudwatch.GetMetricWidgetImageOutput
 				out, err = c.CloudWatch.GetMetricWidgetImage(ctx, &cloudwatch.GetMetricWidgetImageInput{MetricWidget: aws.String(string(widget)), OutputFormat: aws.String("png")})
@@ -335,9 +354,13 @@ func DigestJob(c DigestClients) Job {
 			opts.MaxLogLines = digestMaxLines
 		}
 		sent := 0
-		var errs []error
+		covered := c.receiverChannels(receivers)
 		for _, ch := range c.Channels {
 			if ch.Type != config.ChannelEmail || (names != nil && !slices.Contains(names, ch.Name)) {
+				continue
+			}
+			if covered[ch.Name] {
+				// The notifier sends it there as part of a named receiver.
 				continue
 			}
 			in, err := email.Input(ch.From, ch.To, a, opts)
@@ -350,36 +373,32 @@ func DigestJob(c DigestClients) Job {
 			}
 			sent++
 		}
-		c.Logger.Info("digest", "from", from, "to", to, "records", len(records), "chart", len(d.Chart) > 0, "channels", sent)
+		c.Logger.Info("digest", "from", from, "to", to, "records", len(records), "chart", len(d.Chart) > 0, "channels", sent, "receivers", receivers)
 		return nil, errors.Join(errs...)
 	}
 }
 
-func digestParams(req *alert.JobRequest) (days int, channels []string, err error) {
+func digestParams(req *alert.JobRequest) (days int, channels, receivers []string, err error) {
 	days = DefaultDigestDays
 	if req == nil {
-		return days, nil, nil
+		return days, nil, nil, nil
 	}
 	if v, ok := req.Params[JobParamDigestDays]; ok {
 		f, isNum := v.(float64)
 		if !isNum || f < 1 || f > maxDigestDays || f != float64(int(f)) {
-			return 0, nil, fmt.Errorf("job input %s must be a whole number of days from 1 to %d, got %v", JobParamDigestDays, maxDigestDays, v)
+			return 0, nil, nil, fmt.Errorf("job input %s must be a whole number of days from 1 to %d, got %v", JobParamDigestDays, maxDigestDays, v)
 		}
 		days = int(f)
 	}
 	if v, ok := req.Params[JobParamDigestChannels]; ok {
-		list, isList := v.([]any)
-		if !isList {
-			return 0, nil, fmt.Errorf("job input %s must be a list of channel names", JobParamDigestChannels)
-		}
-		channels = []string{}
-		for _, n := range list {
-			s, isStr := n.(string)
-			if !isStr {
-				return 0, nil, fmt.Errorf("job input %s must be a list of channel names", JobParamDigestChannels)
-			}
-			channels = append(channels, s)
+		if channels, err = stringList(v, JobParamDigestChannels, "channel"); err != nil {
+			return 0, nil, nil, err
 		}
 	}
-	return days, channels, nil
+	if v, ok := req.Params[JobParamDigestReceivers]; ok {
+		if receivers, err = stringList(v, JobParamDigestReceivers, "receiver"); err != nil {
+			return 0, nil, nil, err
+		}
+	}
+	return days, channels, receivers, nil
 }

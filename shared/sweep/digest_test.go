@@ -237,6 +237,7 @@ func TestDigestParams(t *testing.T) {
 		params  map[string]any
 		days    int
 		chans   []string
+		recv    []string
 		wantErr string
 	}{
 		{params: nil, days: 7},
@@ -246,17 +247,20 @@ func TestDigestParams(t *testing.T) {
 		{params: map[string]any{"days": 32.0}, wantErr: "whole number"},
 		{params: map[string]any{"channels": "ops"}, wantErr: "list of channel names"},
 		{params: map[string]any{"channels": []any{1.0}}, wantErr: "list of channel names"},
+		{params: map[string]any{"receivers": []any{"ops", "oncall"}}, days: 7, recv: []string{"ops", "oncall"}},
+		{params: map[string]any{"receivers": "ops"}, wantErr: "list of receiver names"},
+		{params: map[string]any{"receivers": []any{true}}, wantErr: "list of receiver names"},
 	}
 	for _, tc := range tests {
-		days, chans, err := digestParams(&alert.JobRequest{Params: tc.params})
+		days, chans, recv, err := digestParams(&alert.JobRequest{Params: tc.params})
 		if tc.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Errorf("%v: error %v, want %q", tc.params, err, tc.wantErr)
 			}
 			continue
 		}
-		if err != nil || days != tc.days || !slices.Equal(chans, tc.chans) {
-			t.Errorf("%v: %d %q %v", tc.params, days, chans, err)
+		if err != nil || days != tc.days || !slices.Equal(chans, tc.chans) || !slices.Equal(recv, tc.recv) {
+			t.Errorf("%v: %d %q %q %v", tc.params, days, chans, recv, err)
 		}
 	}
 }

@@ -25,7 +25,7 @@ import (
 var reminderSeq atomic.Int64
 
 // busToQueue creates the watchkeeper bus in moto with a rule sending the
-// sweeper's reminder and group events to a queue, and returns a reader of it.
+// sweeper's reminder, group and digest events to a queue, and returns a reader of it.
 func busToQueue(t *testing.T, cfg aws.Config, name string) (*eventbridge.Client, func() []alert.Alert) {
 	t.Helper()
 	ctx := t.Context()
@@ -43,7 +43,7 @@ func busToQueue(t *testing.T, cfg aws.Config, name string) (*eventbridge.Client,
 		t.Fatal(err)
 	}
 	pattern, _ := json.Marshal(map[string]any{"source": []string{alert.SourceSweeper},
-		"detail-type": []string{alert.DetailTypeReminder, alert.DetailTypeGroup}})
+		"detail-type": []string{alert.DetailTypeReminder, alert.DetailTypeGroup, alert.DetailTypeDigest}})
 	if _, err := eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("to-notifier"), EventBusName: aws.String(name),
 		EventPattern: aws.String(string(pattern))}); err != nil {
 		t.Fatal(err)

@@ -148,8 +148,12 @@ func DedupKey(a alert.Alert) string {
 	return k
 }
 
-// NewEvent builds the event for a, or reports false when a's state sends none.
+// NewEvent builds the event for a, or reports false when a's state sends
+// none or a is a digest (a summary, not an incident: nothing to page about).
 func NewEvent(routingKey string, a alert.Alert) (Event, bool) {
+	if a.Digest != nil {
+		return Event{}, false
+	}
 	action, ok := Action(a.State)
 	if !ok {
 		return Event{}, false

@@ -57,6 +57,8 @@ type Webhook struct {
 	GraphURL      string             `json:"graph_url,omitempty"`
 	// Group lists the alerts of a group message (see WebhookGroup).
 	Group *WebhookGroup `json:"group,omitempty"`
+	// Digest is the summary of a weekly digest message.
+	Digest *alert.DigestSummary `json:"digest,omitempty"`
 }
 
 // WebhookMetric describes the alarm's metric.
@@ -152,6 +154,7 @@ func NewWebhook(a alert.Alert) Webhook {
 		w.Resources = append(w.Resources, WebhookResource(r))
 	}
 	w.Group = newWebhookGroup(a.Group)
+	w.Digest = a.Digest
 	return w
 }
 

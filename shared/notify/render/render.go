@@ -127,6 +127,7 @@ func newView(a alert.Alert, o Options) view {
 		v.logHeading, v.logLines = logLines(ev, o.maxLines())
 	}
 	v.groupHeading, v.groupLines = groupLines(a.Group)
+	digestView(&v, a)
 	add(&v.facts, "Account", account(a, o.AccountAlias), true)
 	add(&v.facts, "Region", region(a), true)
 	if !a.Time.IsZero() {
