@@ -100,8 +100,6 @@ func main() {
 			Now:        time.Now,
 			Logger:     rt.Logger,
 		})
-	}
-	if store != nil {
 		jobs[sweep.JobReminders] = sweep.Reminders(store, pub, rt.Logger, time.Now)
 	} else {
 		jobs[sweep.JobReminders] = sweep.Reminders(nil, pub, rt.Logger, time.Now)
