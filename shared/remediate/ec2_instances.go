@@ -402,12 +402,16 @@ func (ec2StopInstances) Verify(ctx context.Context, c Clients, p Plan) error {
 	})
 }
 
-func (ec2StopInstances) Undo(p Plan) string {
+func (ec2StopInstances) Undo(p Plan) string { return instancesCommand(p, "start-instances") }
+
+// instancesCommand is the AWS CLI line running `aws ec2 <verb>` on the
+// planned instances, or "" when the plan has none: the undo of stop and start.
+func instancesCommand(p Plan, verb string) string {
 	d, err := planData[*instancePlan](p)
 	if err != nil || len(d.Instances) == 0 {
 		return ""
 	}
-	return cli(withRegion(append([]string{"ec2", "start-instances", "--instance-ids"}, d.Instances...), p.Target.Region)...)
+	return cli(withRegion(append([]string{"ec2", verb, "--instance-ids"}, d.Instances...), p.Target.Region)...)
 }
 
 // ec2RebootInstances reboots instances (a stuck agent, a leaked process).

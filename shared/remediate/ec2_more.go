@@ -90,13 +90,7 @@ func (ec2StartInstances) Verify(ctx context.Context, c Clients, p Plan) error {
 	})
 }
 
-func (ec2StartInstances) Undo(p Plan) string {
-	d, err := planData[*instancePlan](p)
-	if err != nil || len(d.Instances) == 0 {
-		return ""
-	}
-	return cli(withRegion(append([]string{"ec2", "stop-instances", "--instance-ids"}, d.Instances...), p.Target.Region)...)
-}
+func (ec2StartInstances) Undo(p Plan) string { return instancesCommand(p, "stop-instances") }
 
 // ec2DetachInstanceProfile removes the IAM instance profile of instances
 // whose credentials leaked or are being abused (GuardDuty
